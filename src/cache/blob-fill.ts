@@ -1,0 +1,214 @@
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { FileHandle } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { DigestMismatchError } from './verifying-stream.js';
+
+export interface UpstreamBlob {
+  /** From the upstream's Content-Length, when it sent one. */
+  size: number | undefined;
+  body: Readable;
+}
+
+export type OpenUpstreamBlob = (signal: AbortSignal) => Promise<UpstreamBlob>;
+
+type FillState = 'opening' | 'filling' | 'done' | 'failed';
+
+const readChunkBytes = 256 * 1024;
+
+/**
+ * One upstream read of one blob, written to a temp file while it is hashed; every client that wants the blob
+ * meanwhile reads that file as it grows, at its own pace. Only a verified fill is renamed into the cache. The
+ * last byte of a blob of known size is held back from readers until the digest is verified, and a reader of a
+ * failed fill is destroyed: a client never completes a transfer of wrong bytes.
+ */
+export class BlobFill extends EventEmitter {
+  readonly ready: Promise<number | undefined>;
+  written = 0;
+  size: number | undefined;
+  private state: FillState = 'opening';
+  private error: Error | undefined;
+  private readers = 0;
+  private handle: FileHandle | undefined;
+  private readonly controller = new AbortController();
+  private resolveReady!: (size: number | undefined) => void;
+  private rejectReady!: (err: Error) => void;
+
+  constructor(
+    readonly digest: string,
+    private readonly tmpPath: string,
+    private readonly finalPath: string,
+    private readonly onCommitted: (size: number) => void,
+    private readonly onSettled: () => void,
+  ) {
+    super();
+    this.setMaxListeners(0);
+    this.ready = new Promise((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    this.ready.catch(() => {});
+  }
+
+  get failed(): Error | undefined {
+    return this.error;
+  }
+
+  get done(): boolean {
+    return this.state === 'done';
+  }
+
+  /** Starts the upstream read. Never rejects: failures are delivered to `ready` and to readers. */
+  async run(openUpstream: OpenUpstreamBlob): Promise<void> {
+    try {
+      this.handle = await open(this.tmpPath, 'w+');
+      const upstream = await openUpstream(this.controller.signal);
+      this.size = upstream.size;
+      this.state = 'filling';
+      this.resolveReady(upstream.size);
+      await this.copy(upstream.body);
+    } catch (err) {
+      await this.fail(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      this.onSettled();
+      await this.maybeClose();
+    }
+  }
+
+  /** A reader over [start, end] (inclusive), or to the end of the blob. */
+  createReader(start = 0, end?: number): Readable {
+    this.readers++;
+    let position = start;
+    let pumping = false;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.readers--;
+      this.off('progress', wake);
+      if (this.readers === 0 && (this.state === 'filling' || this.state === 'opening')) {
+        // The last client left: nobody wants these bytes, so the upstream read stops (and nothing is cached).
+        this.controller.abort(new Error('every client disconnected'));
+      }
+      void this.maybeClose();
+    };
+    const reader = new Readable({
+      highWaterMark: readChunkBytes,
+      read() {
+        void pump();
+      },
+      destroy(err, callback) {
+        release();
+        callback(err);
+      },
+    });
+    const wake = () => {
+      void pump();
+    };
+    this.on('progress', wake);
+    const pump = async () => {
+      if (pumping || reader.destroyed) return;
+      pumping = true;
+      try {
+        for (;;) {
+          if (this.error !== undefined) {
+            reader.destroy(this.error);
+            return;
+          }
+          const total = this.state === 'done' ? this.written : undefined;
+          const last = end ?? (total !== undefined ? total - 1 : Number.POSITIVE_INFINITY);
+          if (position > last || (total !== undefined && position >= total)) {
+            reader.push(null);
+            release();
+            return;
+          }
+          const available = this.available();
+          if (position >= available || this.handle === undefined) return; // wait for 'progress'
+          const length = Math.min(readChunkBytes, available - position, last - position + 1);
+          const buffer = Buffer.allocUnsafe(length);
+          const { bytesRead } = await this.handle.read(buffer, 0, length, position);
+          if (reader.destroyed) return;
+          position += bytesRead;
+          if (!reader.push(bytesRead === length ? buffer : buffer.subarray(0, bytesRead))) return;
+        }
+      } catch (err) {
+        reader.destroy(err instanceof Error ? err : new Error(String(err)));
+      } finally {
+        pumping = false;
+      }
+    };
+    return reader;
+  }
+
+  /** Bytes a reader may take now: all of a verified fill, else what is written, less the held-back last byte. */
+  private available(): number {
+    if (this.state === 'done') return this.written;
+    if (this.size !== undefined) return Math.min(this.written, this.size - 1);
+    return this.written;
+  }
+
+  private async copy(body: Readable): Promise<void> {
+    const algorithm = this.digest.startsWith('sha512:') ? 'sha512' : 'sha256';
+    const hash = createHash(algorithm);
+    const handle = this.handle;
+    if (handle === undefined) throw new Error('fill has no file');
+    // Chunks that arrive while a write is in flight are written together, so a fast upstream is not held to
+    // one write system call per network chunk.
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      let offset = 0;
+      while (offset < data.length) {
+        const { bytesWritten } = await handle.write(data, offset, data.length - offset, this.written);
+        offset += bytesWritten;
+        this.written += bytesWritten;
+      }
+      this.emit('progress');
+    };
+    let writing: Promise<void> = Promise.resolve();
+    for await (const chunk of body) {
+      const buf = chunk as Buffer;
+      hash.update(buf);
+      pending.push(buf);
+      pendingBytes += buf.length;
+      if (this.size !== undefined && this.written + pendingBytes > this.size) {
+        throw new Error('upstream sent more bytes than its Content-Length');
+      }
+      if (pendingBytes >= 1024 * 1024) {
+        await writing;
+        writing = flush();
+      } else {
+        writing = writing.then(flush);
+      }
+    }
+    await writing;
+    await flush();
+    if (this.size !== undefined && this.written !== this.size) throw new Error('upstream blob was truncated');
+    const actual = `${algorithm}:${hash.digest('hex')}`;
+    if (actual !== this.digest) throw new DigestMismatchError(this.digest, actual);
+    await rename(this.tmpPath, this.finalPath);
+    this.state = 'done';
+    this.onCommitted(this.written);
+    this.emit('progress');
+  }
+
+  private async fail(err: Error): Promise<void> {
+    this.error = err;
+    this.state = 'failed';
+    this.rejectReady(err);
+    this.emit('progress');
+    await unlink(this.tmpPath).catch(() => {});
+  }
+
+  private async maybeClose(): Promise<void> {
+    if (this.readers > 0 || this.state === 'opening' || this.state === 'filling') return;
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close().catch(() => {});
+  }
+}

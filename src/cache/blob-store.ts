@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { BlobFill, type OpenUpstreamBlob } from './blob-fill.js';
+
+interface IndexEntry {
+  size: number;
+  lastUsed: number;
+  /** Open readers; a blob being served is not evicted under them. */
+  readers: number;
+}
+
+export interface CachedBlob {
+  path: string;
+  size: number;
+}
+
+/**
+ * Content-addressed blobs on local disk: `<dir>/blobs/<algorithm>/<encoded>`. Written only through a verified
+ * fill, evicted least-recently-used beyond `maxBytes`, and rebuilt from the directory on start.
+ */
+export class BlobStore {
+  private readonly index = new Map<string, IndexEntry>();
+  private readonly fills = new Map<string, BlobFill>();
+  private totalBytes = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly maxBytes: number,
+  ) {}
+
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  get count(): number {
+    return this.index.size;
+  }
+
+  async init(): Promise<void> {
+    await rm(this.tmpDir, { recursive: true, force: true });
+    await mkdir(this.tmpDir, { recursive: true });
+    for (const algorithm of ['sha256', 'sha512']) {
+      const dir = join(this.dir, 'blobs', algorithm);
+      await mkdir(dir, { recursive: true });
+      for (const name of await readdir(dir)) {
+        const info = await stat(join(dir, name)).catch(() => undefined);
+        if (info?.isFile() !== true) continue;
+        this.index.set(`${algorithm}:${name}`, { size: info.size, lastUsed: info.mtimeMs, readers: 0 });
+        this.totalBytes += info.size;
+      }
+    }
+    await this.evict();
+  }
+
+  lookup(digest: string): CachedBlob | undefined {
+    const entry = this.index.get(digest);
+    if (entry === undefined) return undefined;
+    entry.lastUsed = Date.now();
+    return { path: this.pathFor(digest), size: entry.size };
+  }
+
+  /** A stream of a cached blob's bytes; the blob is protected from eviction until the stream closes. */
+  openCached(digest: string, start?: number, end?: number): Readable {
+    const entry = this.index.get(digest);
+    if (entry !== undefined) entry.readers++;
+    const stream = createReadStream(this.pathFor(digest), { start, end, highWaterMark: 256 * 1024 });
+    stream.once('close', () => {
+      if (entry !== undefined) entry.readers--;
+    });
+    return stream;
+  }
+
+  /** Drops a cached blob found to be corrupt, so the next request fetches it again. */
+  async discard(digest: string): Promise<void> {
+    const entry = this.index.get(digest);
+    if (entry === undefined) return;
+    this.index.delete(digest);
+    this.totalBytes -= entry.size;
+    await unlink(this.pathFor(digest)).catch(() => {});
+  }
+
+  /** The in-flight fill for a digest, or a new one started with `openUpstream`. */
+  fill(digest: string, openUpstream: OpenUpstreamBlob): BlobFill {
+    const existing = this.fills.get(digest);
+    if (existing !== undefined) return existing;
+    const fill = new BlobFill(
+      digest,
+      join(this.tmpDir, randomUUID()),
+      this.pathFor(digest),
+      (size) => {
+        this.index.set(digest, { size, lastUsed: Date.now(), readers: 0 });
+        this.totalBytes += size;
+        void this.evict();
+      },
+      () => {
+        if (this.fills.get(digest) === fill) this.fills.delete(digest);
+      },
+    );
+    this.fills.set(digest, fill);
+    void fill.run(openUpstream);
+    return fill;
+  }
+
+  get fillsInFlight(): number {
+    return this.fills.size;
+  }
+
+  /** Touches a blob's mtime so LRU order survives a restart (mtime is what init() reads back). */
+  async touch(digest: string): Promise<void> {
+    const now = new Date();
+    await utimes(this.pathFor(digest), now, now).catch(() => {});
+  }
+
+  private async evict(): Promise<void> {
+    if (this.totalBytes <= this.maxBytes) return;
+    const candidates = [...this.index.entries()]
+      .filter(([, e]) => e.readers === 0)
+      .sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (const [digest, entry] of candidates) {
+      if (this.totalBytes <= this.maxBytes) break;
+      this.index.delete(digest);
+      this.totalBytes -= entry.size;
+      await unlink(this.pathFor(digest)).catch(() => {});
+    }
+  }
+
+  private get tmpDir(): string {
+    return join(this.dir, 'tmp');
+  }
+
+  private pathFor(digest: string): string {
+    const colon = digest.indexOf(':');
+    return join(this.dir, 'blobs', digest.slice(0, colon), digest.slice(colon + 1));
+  }
+}

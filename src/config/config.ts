@@ -1,0 +1,284 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * One schema for pullgate's configuration: environment variables (the contract in DESIGN.md) plus an optional
+ * YAML file named by PULLGATE_CONFIG for what does not fit in env (several upstreams, per-upstream settings).
+ * Environment wins over the file. Secrets are never read from the file itself: the file names the environment
+ * variables (or files) that hold them.
+ */
+
+const hostPort = z
+  .string()
+  .regex(/^(?:\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:5000')
+  .transform((value, ctx) => {
+    const colon = value.lastIndexOf(':');
+    const port = Number(value.slice(colon + 1));
+    if (port > 65535) ctx.addIssue({ code: 'custom', message: 'port must be 0-65535' });
+    return { host: value.slice(0, colon).replace(/^\[|\]$/g, ''), port };
+  });
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((value) => /^https?:\/\//.test(value), 'must be an http:// or https:// URL')
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const seconds = z.coerce.number().int().nonnegative();
+
+const credentialsSchema = z.strictObject({
+  /** Name of the environment variable holding the username. */
+  usernameEnv: z.string().min(1),
+  /** Name of the environment variable holding the password or token. */
+  passwordEnv: z.string().min(1).optional(),
+  /** Path of a file holding the password or token (mounted secret). */
+  passwordFile: z.string().min(1).optional(),
+});
+
+const upstreamFileSchema = z.strictObject({
+  /** The registry host clients name: containerd's `?ns=`, or the first path component `/v2/<host>/...`. */
+  host: z.string().regex(/^[a-z0-9.-]+(?::\d+)?$/, 'expected a registry host such as ghcr.io or quay.io'),
+  url: httpUrl,
+  /** Prefix one-part repository names with `library/` (Docker Hub's official images). */
+  libraryPrefix: z.boolean().optional(),
+  tagTtl: seconds.optional(),
+  credentials: credentialsSchema.optional(),
+});
+
+const fileSchema = z.strictObject({
+  listen: z.string().optional(),
+  upstream: z.string().optional(),
+  upstreams: z.array(upstreamFileSchema).default([]),
+  dataDir: z.string().optional(),
+  policyDir: z.string().optional(),
+  databaseUrl: z.string().optional(),
+  tagTtl: seconds.optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  htpasswd: z.string().optional(),
+  allowAnonymous: z.boolean().optional(),
+  cache: z
+    .strictObject({
+      maxBytes: z.coerce.number().int().positive().optional(),
+    })
+    .optional(),
+  drainSeconds: seconds.optional(),
+});
+
+export interface UpstreamCredentials {
+  username: string;
+  password: string;
+}
+
+export interface UpstreamConfig {
+  /** Key clients use to reach it: `docker.io` for the default upstream, else the configured host. */
+  host: string;
+  url: string;
+  libraryPrefix: boolean;
+  tagTtlSeconds: number;
+  credentials: UpstreamCredentials | undefined;
+}
+
+export interface Config {
+  listen: { host: string; port: number };
+  defaultUpstream: UpstreamConfig;
+  upstreams: UpstreamConfig[];
+  dataDir: string;
+  policyDir: string;
+  databaseUrl: string | undefined;
+  adminToken: string | undefined;
+  tagTtlSeconds: number;
+  logLevel: string;
+  htpasswdFile: string | undefined;
+  allowAnonymous: boolean;
+  cacheMaxBytes: number;
+  drainSeconds: number;
+  manifestMaxBytes: number;
+  configMaxBytes: number;
+  upstreamTimeouts: { connectMs: number; headersMs: number; bodyMs: number };
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const dockerHubUrl = 'https://registry-1.docker.io';
+// Floating tags are re-checked with a HEAD, which Docker Hub does not count against the pull limit; 30 s keeps
+// a burst of CI pulls to one upstream request while noticing an overwrite within half a minute.
+const defaultTagTtlSeconds = 30;
+
+function formatIssues(where: string, error: z.ZodError): string {
+  return error.issues
+    .map(
+      (issue) =>
+        `${where}: ${issue.path.length > 0 ? issue.path.join('.') : '(top level)'}: ${issue.message}`,
+    )
+    .join('\n');
+}
+
+function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ConfigError(formatIssues(where, result.error));
+  return result.data;
+}
+
+function envKey(host: string): string {
+  return host.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+}
+
+function readSecretFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(`${what}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+/** Credentials from the environment: PULLGATE_UPSTREAM[_<HOST>]_USERNAME and _PASSWORD or _PASSWORD_FILE. */
+function envCredentials(env: NodeJS.ProcessEnv, prefix: string): UpstreamCredentials | undefined {
+  const username = env[`${prefix}_USERNAME`];
+  const passwordFile = env[`${prefix}_PASSWORD_FILE`];
+  const password =
+    env[`${prefix}_PASSWORD`] ??
+    (passwordFile ? readSecretFile(passwordFile, `${prefix}_PASSWORD_FILE`) : undefined);
+  if (username === undefined && password === undefined) return undefined;
+  if (!username || password === undefined) {
+    throw new ConfigError(
+      `${prefix}_USERNAME and ${prefix}_PASSWORD (or _PASSWORD_FILE) must be set together`,
+    );
+  }
+  return { username, password };
+}
+
+function fileCredentials(
+  env: NodeJS.ProcessEnv,
+  credentials: z.infer<typeof credentialsSchema> | undefined,
+  where: string,
+): UpstreamCredentials | undefined {
+  if (credentials === undefined) return undefined;
+  const username = env[credentials.usernameEnv];
+  if (!username)
+    throw new ConfigError(`${where}.credentials.usernameEnv: ${credentials.usernameEnv} is not set`);
+  if (credentials.passwordFile)
+    return { username, password: readSecretFile(credentials.passwordFile, where) };
+  if (credentials.passwordEnv) {
+    const password = env[credentials.passwordEnv];
+    if (password === undefined) {
+      throw new ConfigError(`${where}.credentials.passwordEnv: ${credentials.passwordEnv} is not set`);
+    }
+    return { username, password };
+  }
+  throw new ConfigError(`${where}.credentials: needs passwordEnv or passwordFile`);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
+  const file = env.PULLGATE_CONFIG;
+  let fromFile: z.infer<typeof fileSchema> = { upstreams: [] };
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    let doc: unknown;
+    try {
+      doc = parseYaml(text) ?? {};
+    } catch (err) {
+      throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
+    fromFile = parseOrThrow(fileSchema, doc, file);
+  }
+  const where = (name: string) => `environment ${name}`;
+  const listen = parseOrThrow(
+    hostPort,
+    env.PULLGATE_LISTEN ?? fromFile.listen ?? '0.0.0.0:5000',
+    where('PULLGATE_LISTEN'),
+  );
+  const upstreamUrl = parseOrThrow(
+    httpUrl,
+    env.PULLGATE_UPSTREAM ?? fromFile.upstream ?? dockerHubUrl,
+    where('PULLGATE_UPSTREAM'),
+  );
+  const tagTtlSeconds = parseOrThrow(
+    seconds,
+    env.PULLGATE_TAG_TTL ?? fromFile.tagTtl ?? defaultTagTtlSeconds,
+    where('PULLGATE_TAG_TTL'),
+  );
+  const databaseUrl = env.PULLGATE_DATABASE_URL ?? fromFile.databaseUrl;
+  if (databaseUrl !== undefined && databaseUrl !== '' && !/^postgres(?:ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(`${where('PULLGATE_DATABASE_URL')}: expected a postgres:// URL`);
+  }
+
+  const upstreams: UpstreamConfig[] = fromFile.upstreams.map((u, i) => ({
+    host: u.host,
+    url: u.url,
+    libraryPrefix: u.libraryPrefix ?? u.host === 'docker.io',
+    tagTtlSeconds: u.tagTtl ?? tagTtlSeconds,
+    credentials:
+      fileCredentials(env, u.credentials, `${file}: upstreams.${i}`) ??
+      envCredentials(env, `PULLGATE_UPSTREAM_${envKey(u.host)}`),
+  }));
+  // PULLGATE_UPSTREAMS="ghcr.io=https://ghcr.io,quay.io=https://quay.io": extra upstreams without a file.
+  for (const entry of (env.PULLGATE_UPSTREAMS ?? '').split(',').filter((s) => s.trim() !== '')) {
+    const eq = entry.indexOf('=');
+    const host = entry.slice(0, eq).trim();
+    const u = parseOrThrow(
+      upstreamFileSchema,
+      { host, url: entry.slice(eq + 1).trim() },
+      where(`PULLGATE_UPSTREAMS (${host || entry})`),
+    );
+    upstreams.push({
+      host: u.host,
+      url: u.url,
+      libraryPrefix: false,
+      tagTtlSeconds,
+      credentials: envCredentials(env, `PULLGATE_UPSTREAM_${envKey(u.host)}`),
+    });
+  }
+  const seen = new Set<string>(['docker.io']);
+  for (const u of upstreams) {
+    if (seen.has(u.host)) throw new ConfigError(`upstream host ${u.host} is configured twice`);
+    seen.add(u.host);
+  }
+
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  return {
+    listen,
+    defaultUpstream: {
+      host: 'docker.io',
+      url: upstreamUrl,
+      // The default upstream answers for docker.io, whose one-part names are official images under library/.
+      libraryPrefix: env.PULLGATE_UPSTREAM_LIBRARY_PREFIX !== 'false',
+      tagTtlSeconds,
+      credentials: envCredentials(env, 'PULLGATE_UPSTREAM'),
+    },
+    upstreams,
+    dataDir: abs(env.PULLGATE_DATA_DIR ?? fromFile.dataDir ?? './data'),
+    policyDir: abs(env.PULLGATE_POLICY_DIR ?? fromFile.policyDir ?? './policies'),
+    databaseUrl: databaseUrl === '' ? undefined : databaseUrl,
+    adminToken: env.PULLGATE_ADMIN_TOKEN === '' ? undefined : env.PULLGATE_ADMIN_TOKEN,
+    tagTtlSeconds,
+    logLevel: env.PULLGATE_LOG_LEVEL ?? fromFile.logLevel ?? 'info',
+    htpasswdFile: env.PULLGATE_HTPASSWD ?? fromFile.htpasswd,
+    allowAnonymous: (env.PULLGATE_ALLOW_ANONYMOUS ?? String(fromFile.allowAnonymous ?? true)) !== 'false',
+    cacheMaxBytes: parseOrThrow(
+      z.coerce.number().int().positive(),
+      env.PULLGATE_CACHE_MAX_BYTES ?? fromFile.cache?.maxBytes ?? 20 * 1024 ** 3,
+      where('PULLGATE_CACHE_MAX_BYTES'),
+    ),
+    drainSeconds: parseOrThrow(
+      seconds,
+      env.PULLGATE_DRAIN_SECONDS ?? fromFile.drainSeconds ?? 25,
+      where('PULLGATE_DRAIN_SECONDS'),
+    ),
+    // distribution-spec: registries SHOULD accept manifests up to 4 MiB; a proxy need not read more.
+    manifestMaxBytes: 4 * 1024 * 1024,
+    configMaxBytes: 8 * 1024 * 1024,
+    upstreamTimeouts: { connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000 },
+  };
+}

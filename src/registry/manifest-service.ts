@@ -1,0 +1,185 @@
+import NodeCache from 'node-cache';
+import { Coalescer } from '../cache/coalesce.js';
+import type { ManifestCache } from '../cache/manifest-cache.js';
+import { type Digest, digestOf } from '../oci/digest.js';
+import { RegistryError } from '../oci/errors.js';
+import { header } from '../oci/headers.js';
+import { baseMediaType } from '../oci/media-types.js';
+import { firstHeader } from '../upstream/client.js';
+import { mapUpstreamStatus } from '../upstream/errors.js';
+import { BodyTooLargeError, readBounded, tooLargeFromUpstream } from '../upstream/read-bounded.js';
+import type { Route } from '../upstream/router.js';
+
+export interface ManifestBytes {
+  digest: string;
+  mediaType: string;
+  bytes: Buffer;
+}
+
+export interface TagResolution {
+  digest: string;
+  mediaType: string;
+  size: number;
+  /** `upstream`: asked just now; `window`: trusted within the tag TTL; `stale`: upstream failed, last known. */
+  source: 'upstream' | 'window' | 'stale';
+  /** Why the answer is stale, when it is. */
+  staleReason?: string;
+}
+
+export interface ManifestServiceOptions {
+  manifestMaxBytes: number;
+  cache: ManifestCache;
+  tagTtlSeconds: (upstream: string) => number;
+}
+
+const fallbackMediaType = 'application/vnd.oci.image.manifest.v1+json';
+
+/**
+ * Manifests through the proxy: tags resolved upstream with HEAD (Docker Hub does not count HEADs against the
+ * pull limit) and trusted for the tag window; bytes fetched by digest once, verified, and cached by digest.
+ */
+export class ManifestService {
+  private readonly tagWindow = new NodeCache({ useClones: false, checkperiod: 120 });
+  private readonly lastKnown = new NodeCache({ useClones: false, stdTTL: 7 * 24 * 3600, checkperiod: 3600 });
+  private readonly resolving = new Coalescer<TagResolution>();
+  private readonly fetching = new Coalescer<ManifestBytes>();
+
+  constructor(private readonly options: ManifestServiceOptions) {}
+
+  close(): void {
+    this.tagWindow.close();
+    this.lastKnown.close();
+  }
+
+  async resolveTag(route: Route, tag: string, accept: string, signal?: AbortSignal): Promise<TagResolution> {
+    const key = `${route.upstream.host}/${route.repository}:${tag}|${accept}`;
+    const windowed = this.tagWindow.get<TagResolution>(key);
+    if (windowed !== undefined) return { ...windowed, source: 'window' };
+    return this.resolving.run(key, signal, async (shared) => {
+      let resolution: TagResolution;
+      try {
+        resolution = await this.headTag(route, tag, accept, shared);
+      } catch (err) {
+        const known = this.lastKnown.get<TagResolution>(key);
+        if (known !== undefined && err instanceof RegistryError && isUpstreamOutage(err)) {
+          return { ...known, source: 'stale', staleReason: err.message };
+        }
+        throw err;
+      }
+      const ttl = this.options.tagTtlSeconds(route.upstream.host);
+      if (ttl > 0) this.tagWindow.set(key, resolution, ttl);
+      this.lastKnown.set(key, resolution);
+      return resolution;
+    });
+  }
+
+  /** Forgets the window for a tag, so the next request asks the upstream (used after a review). */
+  forgetTag(route: Route, tag: string): void {
+    const prefix = `${route.upstream.host}/${route.repository}:${tag}|`;
+    for (const key of this.tagWindow.keys()) if (key.startsWith(prefix)) this.tagWindow.del(key);
+  }
+
+  async getByDigest(
+    route: Route,
+    digest: Digest,
+    accept: string,
+    signal?: AbortSignal,
+  ): Promise<ManifestBytes> {
+    const cached = await this.options.cache.get(route.upstream.host, route.repository, digest.value);
+    if (cached !== undefined) return cached;
+    const key = `${route.upstream.host}/${route.repository}@${digest.value}`;
+    return this.fetching.run(key, signal, async (shared) => {
+      const manifest = await this.fetchManifest(route, digest.value, accept, shared, digest.value);
+      await this.options.cache.put(route.upstream.host, route.repository, manifest);
+      return manifest;
+    });
+  }
+
+  private async headTag(
+    route: Route,
+    tag: string,
+    accept: string,
+    signal: AbortSignal,
+  ): Promise<TagResolution> {
+    const res = await route.upstream.request({
+      method: 'HEAD',
+      path: `/v2/${route.repository}/manifests/${encodeURIComponent(tag)}`,
+      repository: route.repository,
+      headers: { accept },
+      signal,
+    });
+    await res.body.dump();
+    if (res.status !== 200) {
+      throw mapUpstreamStatus(
+        res.status,
+        'manifest',
+        route.upstream.host,
+        firstHeader(res.headers[header.retryAfter]),
+      );
+    }
+    const digest = firstHeader(res.headers[header.dockerContentDigest]);
+    const mediaType = baseMediaType(firstHeader(res.headers[header.contentType])) ?? fallbackMediaType;
+    const size = Number(firstHeader(res.headers[header.contentLength]) ?? Number.NaN);
+    if (digest !== undefined && /^sha256:[a-f0-9]{64}$/.test(digest)) {
+      return { digest, mediaType, size: Number.isFinite(size) ? size : -1, source: 'upstream' };
+    }
+    // Some registries omit Docker-Content-Digest on HEAD; then the digest is that of the bytes a GET returns.
+    const manifest = await this.fetchManifest(route, tag, accept, signal, undefined);
+    await this.options.cache.put(route.upstream.host, route.repository, manifest);
+    return {
+      digest: manifest.digest,
+      mediaType: manifest.mediaType,
+      size: manifest.bytes.length,
+      source: 'upstream',
+    };
+  }
+
+  private async fetchManifest(
+    route: Route,
+    reference: string,
+    accept: string,
+    signal: AbortSignal,
+    expected: string | undefined,
+  ): Promise<ManifestBytes> {
+    const host = route.upstream.host;
+    const res = await route.upstream.request({
+      method: 'GET',
+      path: `/v2/${route.repository}/manifests/${encodeURIComponent(reference)}`,
+      repository: route.repository,
+      headers: { accept },
+      signal,
+    });
+    if (res.status !== 200) {
+      await res.body.dump();
+      throw mapUpstreamStatus(res.status, 'manifest', host, firstHeader(res.headers[header.retryAfter]));
+    }
+    let bytes: Buffer;
+    try {
+      const declared = Number(firstHeader(res.headers[header.contentLength]) ?? Number.NaN);
+      bytes = await readBounded(
+        res.body,
+        this.options.manifestMaxBytes,
+        Number.isFinite(declared) ? declared : undefined,
+      );
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) throw tooLargeFromUpstream('manifest', err.limit, host);
+      throw err;
+    }
+    const claimed = expected ?? firstHeader(res.headers[header.dockerContentDigest]);
+    const algorithm = claimed?.startsWith('sha512:') ? 'sha512' : 'sha256';
+    const actual = digestOf(bytes, algorithm);
+    // The digest is of the exact bytes (image-spec descriptor.md); bytes that do not match are never served.
+    if (claimed !== undefined && actual !== claimed) {
+      throw new RegistryError('UNAVAILABLE', `upstream ${host} sent a manifest whose digest does not match`, {
+        status: 502,
+        detail: { upstream: host, expected: claimed, actual },
+      });
+    }
+    const mediaType = baseMediaType(firstHeader(res.headers[header.contentType])) ?? fallbackMediaType;
+    return { digest: actual, mediaType, bytes };
+  }
+}
+
+function isUpstreamOutage(err: RegistryError): boolean {
+  return err.code === 'UNAVAILABLE' || err.code === 'TOOMANYREQUESTS';
+}

@@ -1,0 +1,243 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseDigest } from '../oci/digest.js';
+import { RegistryError } from '../oci/errors.js';
+import { distributionApiVersion, header } from '../oci/headers.js';
+import { defaultManifestAccept } from '../oci/media-types.js';
+import { parseRegistryPath, type Reference, referenceString } from '../oci/reference.js';
+import type { Metrics } from '../plugins/metrics.js';
+import type { BlobService } from '../registry/blob-service.js';
+import type { ManifestGate } from '../registry/gate.js';
+import type { ManifestService, TagResolution } from '../registry/manifest-service.js';
+import { firstHeader } from '../upstream/client.js';
+import { mapUpstreamStatus } from '../upstream/errors.js';
+import type { Route, UpstreamRouter } from '../upstream/router.js';
+import { sendRegistryError } from './registry-error-handler.js';
+import { clientSignal } from './request-signal.js';
+
+export interface V2Dependencies {
+  router: UpstreamRouter;
+  manifests: ManifestService;
+  blobs: BlobService;
+  gate: () => ManifestGate;
+  metrics: Metrics;
+  /** Who is pulling: undefined for anonymous. Throws UNAUTHORIZED when credentials are required. */
+  authenticate: (request: FastifyRequest) => Promise<string | undefined>;
+}
+
+interface Query {
+  ns?: string;
+  n?: string;
+  last?: string;
+}
+
+function pathAfterV2(request: FastifyRequest): string {
+  const url = request.raw.url ?? '';
+  const path = url.split('?', 1)[0] ?? '';
+  return path.replace(/^\/v2\//, '');
+}
+
+function warningHeader(text: string): string {
+  // RFC 7234 §5.5 warn-text is a quoted-string; OCI distribution uses warn-code 299 for registry warnings.
+  return `299 - "${text.replace(/["\\]/g, "'").replace(/[\r\n]+/g, ' ')}"`;
+}
+
+/** The /v2/ registry API: pulls served through the proxy, writes refused (pullgate is a read-only mirror). */
+export async function v2Routes(app: FastifyInstance, deps: V2Dependencies): Promise<void> {
+  app.setErrorHandler((err, request, reply) => sendRegistryError(err, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    sendRegistryError(new RegistryError('NAME_UNKNOWN', 'unknown registry endpoint'), request, reply),
+  );
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header(header.dockerDistributionApiVersion, distributionApiVersion);
+  });
+
+  app.get('/v2/', async (request, reply) => {
+    await deps.authenticate(request);
+    return reply.type('application/json').send('{}');
+  });
+  app.head('/v2/', async (request, reply) => {
+    await deps.authenticate(request);
+    return reply.type('application/json').header(header.contentLength, '2').send();
+  });
+
+  const handler = async (request: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply) => {
+    const user = await deps.authenticate(request);
+    const head = request.method === 'HEAD';
+    const path = parseRegistryPath(pathAfterV2(request));
+    if (path === undefined) throw new RegistryError('NAME_UNKNOWN', 'unknown registry endpoint');
+    const ns = request.query.ns;
+    const route = deps.router.route(path.name, ns);
+    const signal = clientSignal(request, reply);
+    switch (path.kind) {
+      case 'manifest':
+        return serveManifest(deps, request, reply, {
+          route,
+          name: path.name,
+          reference: path.reference,
+          head,
+          user,
+          signal,
+        });
+      case 'blob': {
+        if (deps.gate().isRefusedConfig?.(path.digest.value) === true) {
+          throw new RegistryError('DENIED', 'blob belongs to an image refused by policy', {
+            detail: { digest: path.digest.value },
+          });
+        }
+        if (head) {
+          const { size } = await deps.blobs.head(route, path.digest, signal);
+          reply.header(header.dockerContentDigest, path.digest.value).type('application/octet-stream');
+          if (size !== undefined) reply.header(header.contentLength, String(size));
+          reply.header(header.acceptRanges, 'bytes');
+          return reply.send();
+        }
+        const answer = await deps.blobs.get(route, path.digest, request.headers.range, signal);
+        deps.metrics.bytesServed.inc(
+          { kind: 'blob', source: answer.source },
+          Number(answer.headers[header.contentLength] ?? 0),
+        );
+        return reply
+          .code(answer.status)
+          .headers(answer.headers)
+          .header(header.dockerContentDigest, path.digest.value)
+          .header(header.acceptRanges, 'bytes')
+          .type('application/octet-stream')
+          .send(answer.body);
+      }
+      case 'tags':
+        return serveTags(route, path.name, request, reply, signal);
+      case 'referrers':
+      case 'uploads':
+        throw new RegistryError('UNSUPPORTED', 'pullgate is a read-only pull-through proxy');
+    }
+  };
+  app.get('/v2/*', handler);
+  app.head('/v2/*', handler);
+
+  const refuseWrite = async (request: FastifyRequest, reply: FastifyReply) =>
+    sendRegistryError(
+      new RegistryError(
+        'UNSUPPORTED',
+        'pullgate is a read-only pull-through proxy: push to the upstream registry',
+      ),
+      request,
+      reply,
+    );
+  app.route({ method: ['PUT', 'POST', 'PATCH', 'DELETE'], url: '/v2/*', handler: refuseWrite });
+  app.route({ method: ['PUT', 'POST', 'PATCH', 'DELETE'], url: '/v2/', handler: refuseWrite });
+}
+
+/**
+ * The client's Accept is forwarded so the upstream negotiates as it would for the client (an old client gets a
+ * schema 2 manifest, not an index). An Accept that names no manifest type (curl's `*\/*`) would make
+ * distribution answer 404 for OCI manifests, so it is replaced by every type a modern client understands.
+ */
+function manifestAccept(accept: string | undefined): string {
+  if (accept !== undefined && /application\/vnd\.(?:oci|docker)\./.test(accept)) return accept;
+  return defaultManifestAccept;
+}
+
+interface ManifestRequest {
+  route: Route;
+  name: string;
+  reference: Reference;
+  head: boolean;
+  user: string | undefined;
+  signal: AbortSignal;
+}
+
+async function serveManifest(
+  deps: V2Dependencies,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  req: ManifestRequest,
+): Promise<FastifyReply> {
+  const accept = manifestAccept(request.headers.accept);
+  let resolution: TagResolution | undefined;
+  let digest = req.reference.kind === 'digest' ? req.reference.digest : undefined;
+  if (req.reference.kind === 'tag') {
+    resolution = await deps.manifests.resolveTag(req.route, req.reference.tag, accept, req.signal);
+    digest = parseDigest(resolution.digest);
+  }
+  if (digest === undefined) {
+    throw new RegistryError('UNAVAILABLE', 'upstream answered with an invalid digest', { status: 502 });
+  }
+  const manifest = await deps.manifests.getByDigest(req.route, digest, accept, req.signal);
+  const verdict = await deps.gate().judge({
+    route: req.route,
+    name: req.name,
+    reference: req.reference,
+    manifest,
+    client: { address: request.ip, user: req.user, userAgent: request.headers['user-agent'] },
+    signal: req.signal,
+  });
+  if (verdict.kind === 'deny') {
+    throw new RegistryError('DENIED', verdict.message, {
+      detail: {
+        reference: referenceString(req.reference),
+        digest: manifest.digest,
+        findings: verdict.findings.map((f) => ({ rule: f.rule, key: f.key })),
+      },
+    });
+  }
+  const warnings = verdict.kind === 'warn' ? [...verdict.warnings] : [];
+  if (resolution?.source === 'stale') {
+    warnings.push(
+      `upstream unavailable; serving the last known digest for this tag (${resolution.staleReason ?? 'error'})`,
+    );
+  }
+  reply
+    .header(header.contentType, manifest.mediaType)
+    .header(header.contentLength, String(manifest.bytes.length))
+    .header(header.dockerContentDigest, manifest.digest)
+    .header(header.etag, `"${manifest.digest}"`);
+  if (warnings.length > 0) reply.header(header.warning, warnings.map(warningHeader));
+  if (req.head) return reply.send();
+  deps.metrics.bytesServed.inc({ kind: 'manifest', source: 'proxy' }, manifest.bytes.length);
+  return reply.send(manifest.bytes);
+}
+
+async function serveTags(
+  route: Route,
+  name: string,
+  request: FastifyRequest<{ Querystring: Query }>,
+  reply: FastifyReply,
+  signal: AbortSignal,
+): Promise<FastifyReply> {
+  const params = new URLSearchParams();
+  if (request.query.n !== undefined) params.set('n', request.query.n);
+  if (request.query.last !== undefined) params.set('last', request.query.last);
+  const qs = params.toString();
+  const res = await route.upstream.request({
+    method: request.method === 'HEAD' ? 'HEAD' : 'GET',
+    path: `/v2/${route.repository}/tags/list${qs ? `?${qs}` : ''}`,
+    repository: route.repository,
+    signal,
+  });
+  if (res.status !== 200) {
+    await res.body.dump();
+    throw mapUpstreamStatus(
+      res.status,
+      'tags',
+      route.upstream.host,
+      firstHeader(res.headers[header.retryAfter]),
+    );
+  }
+  const link = firstHeader(res.headers[header.link]);
+  if (link !== undefined) {
+    // The upstream's next-page link names its own repository path; the client must come back through us.
+    const ns = request.query.ns;
+    const rewritten = link.replace(/<([^>]*)>/, (_m, target: string) => {
+      const url = new URL(target, 'http://upstream.invalid');
+      const next = new URLSearchParams(url.search);
+      if (ns !== undefined) next.set('ns', ns);
+      return `</v2/${name}/tags/list?${next.toString()}>`;
+    });
+    reply.header(header.link, rewritten);
+  }
+  const type = firstHeader(res.headers[header.contentType]) ?? 'application/json';
+  reply.type(type);
+  const length = firstHeader(res.headers[header.contentLength]);
+  if (length !== undefined) reply.header(header.contentLength, length);
+  return reply.send(res.body);
+}
