@@ -1,0 +1,51 @@
+import { digestOf } from '../oci/digest.js';
+import { RegistryError } from '../oci/errors.js';
+import { header } from '../oci/headers.js';
+import { firstHeader } from '../upstream/client.js';
+import { mapUpstreamStatus } from '../upstream/errors.js';
+import { BodyTooLargeError, readBounded, tooLargeFromUpstream } from '../upstream/read-bounded.js';
+import type { Route } from '../upstream/router.js';
+
+/**
+ * Fetches an image config blob for judging: bounded, verified against its digest, and deliberately kept only in
+ * memory. The config of an image that is refused may hold the very secret it was refused for, so it must never
+ * land in the blob cache on disk.
+ */
+export class ConfigFetcher {
+  constructor(private readonly maxBytes: number) {}
+
+  async fetch(route: Route, digest: string, signal: AbortSignal): Promise<Buffer> {
+    const host = route.upstream.host;
+    const res = await route.upstream.request({
+      method: 'GET',
+      path: `/v2/${route.repository}/blobs/${digest}`,
+      repository: route.repository,
+      signal,
+      followRedirects: true,
+    });
+    if (res.status !== 200) {
+      await res.body.dump();
+      throw mapUpstreamStatus(res.status, 'blob', host, firstHeader(res.headers[header.retryAfter]));
+    }
+    let bytes: Buffer;
+    try {
+      const declared = Number(firstHeader(res.headers[header.contentLength]) ?? Number.NaN);
+      bytes = await readBounded(res.body, this.maxBytes, Number.isFinite(declared) ? declared : undefined);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) throw tooLargeFromUpstream('image config', err.limit, host);
+      throw err;
+    }
+    const actual = digestOf(bytes, digest.startsWith('sha512:') ? 'sha512' : 'sha256');
+    if (actual !== digest) {
+      throw new RegistryError(
+        'UNAVAILABLE',
+        `upstream ${host} sent an image config whose digest does not match`,
+        {
+          status: 502,
+          detail: { upstream: host, expected: digest, actual },
+        },
+      );
+    }
+    return bytes;
+  }
+}
