@@ -38,7 +38,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     // Upstream errors map to 502/504 themselves; this is only the bound for a client that never reads.
     connectionTimeout: 0,
     return503OnClosing: true,
-    forceCloseConnections: false,
+    // On close, idle keep-alive connections are dropped at once; busy ones finish their response first.
+    forceCloseConnections: 'idle',
     trustProxy: false,
   });
 

@@ -27,6 +27,10 @@ export async function serve(config?: Config): Promise<void> {
       process.exit(1);
     }, resolved.drainSeconds * 1000);
     deadline.unref();
+    // Connections that finish their response after close() began become idle keep-alive connections, which
+    // would hold the server open until the deadline; keep closing them as they go idle.
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 200);
+    sweep.unref();
     app.close().then(
       () => {
         app.log.info('stopped');

@@ -103,6 +103,9 @@ export class BlobFill extends EventEmitter {
         callback(err);
       },
     });
+    // A fill can fail before the reader is handed to a response; that failure reaches the client through
+    // `ready` or the response's own error listener, and must not also become an uncaught 'error' event.
+    reader.on('error', () => {});
     const wake = () => {
       void pump();
     };

@@ -6,13 +6,43 @@ export interface GateFinding {
   rule: string;
   key?: string;
   message: string;
+  /** enforce: refused for it; audit: served with a warning. */
+  mode?: 'enforce' | 'audit';
+  /** What the detector matched (e.g. 'aws-secret-access-key'); never the value. */
+  kind?: string;
+  /** For an index: the platform (`linux/arm64`) whose image manifest the finding is about. */
+  platform?: string;
+  /** The policy whose setting gave the rule its mode. */
+  policy?: string;
+}
+
+/** An exception as recorded with a decision. */
+export interface VerdictException {
+  policy: string;
+  index: number;
+  rules: string[];
+  reason: string;
+  owner: string;
+  expires: string;
+}
+
+/** Which policies judged a manifest, for the decision record. */
+export interface VerdictPolicy {
+  version: string;
+  names: string[];
+  exceptionsApplied: VerdictException[];
+  exceptionsExpired: VerdictException[];
+  /** Findings an exception waived. */
+  waived: GateFinding[];
+  /** True when the verdict came from the decision cache. */
+  cached: boolean;
 }
 
 /** What the policy engine says about a manifest about to be served. */
 export type Verdict =
-  | { kind: 'allow'; findings: GateFinding[] }
-  | { kind: 'warn'; findings: GateFinding[]; warnings: string[] }
-  | { kind: 'deny'; findings: GateFinding[]; message: string };
+  | { kind: 'allow'; findings: GateFinding[]; policy?: VerdictPolicy }
+  | { kind: 'warn'; findings: GateFinding[]; warnings: string[]; policy?: VerdictPolicy }
+  | { kind: 'deny'; findings: GateFinding[]; message: string; policy?: VerdictPolicy };
 
 export interface GateInput {
   route: Route;

@@ -103,7 +103,7 @@ export class ManifestService {
   ): Promise<TagResolution> {
     const res = await route.upstream.request({
       method: 'HEAD',
-      path: `/v2/${route.repository}/manifests/${encodeURIComponent(tag)}`,
+      path: `/v2/${route.repository}/manifests/${tag}`,
       repository: route.repository,
       headers: { accept },
       signal,
@@ -144,7 +144,7 @@ export class ManifestService {
     const host = route.upstream.host;
     const res = await route.upstream.request({
       method: 'GET',
-      path: `/v2/${route.repository}/manifests/${encodeURIComponent(reference)}`,
+      path: `/v2/${route.repository}/manifests/${reference}`,
       repository: route.repository,
       headers: { accept },
       signal,

@@ -1,0 +1,62 @@
+export {
+  type ChainBreak,
+  type ChainedRecord,
+  type ChainHead,
+  type ChainProblem,
+  ChainVerifier,
+  canonicalJson,
+  computeHash,
+  GENESIS_HASH,
+  GENESIS_HEAD,
+  type VerifyLinesResult,
+  verifyLines,
+} from './chain.js';
+export { ANCHOR_FILE, type ChainAnchor, logFileName } from './files.js';
+export {
+  DEFAULT_LIMIT,
+  type DecisionFilters,
+  InvalidQueryError,
+  MAX_LIMIT,
+  queryDecisions,
+  queryRecords,
+  type RecordFilters,
+  type RecordPage,
+} from './query.js';
+export {
+  type AuditClient,
+  type AuditInput,
+  type AuditRecord,
+  type AuditRecordType,
+  auditInputSchema,
+  auditRecordSchema,
+  type Decision,
+  type DecisionInput,
+  type DecisionRecord,
+  type ExceptionInput,
+  type Finding,
+  findingSchema,
+  type PolicyLoadInput,
+  type PolicyRef,
+  RECORD_VERSION,
+  type ReviewInput,
+  type TagEvent,
+} from './record.js';
+export {
+  formatVerifyReport,
+  type VerifyBroken,
+  type VerifyOk,
+  type VerifyOptions,
+  type VerifyReport,
+  verifyLogDir,
+} from './verify.js';
+export {
+  AuditLog,
+  AuditLogClosedError,
+  AuditLogCorruptError,
+  type AuditLogger,
+  type AuditLogOptions,
+  type AuditLogStats,
+  type AuditSink,
+  DisabledAuditLog,
+  openAuditLog,
+} from './writer.js';

@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedRegistry } from '../../helpers/images.js';
+import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
+import { type Registry, startRegistry } from '../../helpers/registry.js';
+
+let upstream: Registry;
+let pullgate: Pullgate;
+
+beforeAll(async () => {
+  upstream = await startRegistry();
+  await seedRegistry(upstream);
+  pullgate = await startPullgate({ env: { PULLGATE_UPSTREAM: upstream.url } });
+});
+afterAll(async () => {
+  await pullgate?.stop();
+  await upstream?.stop();
+});
+
+describe('health and metrics', () => {
+  it('reports alive and ready', async () => {
+    expect((await fetch(`${pullgate.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${pullgate.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as { status: string }).status).toBe('ready');
+  });
+
+  it('counts requests, upstream requests and bytes served in Prometheus format', async () => {
+    const res = await fetch(`${pullgate.url}/v2/app/manifests/nonroot`);
+    await res.arrayBuffer();
+    const metrics = await (await fetch(`${pullgate.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /pullgate_http_requests_total\{route="\/v2\/\*",method="GET",status="200"\} [1-9]/,
+    );
+    expect(metrics).toMatch(
+      /pullgate_upstream_requests_total\{upstream="docker.io",method="HEAD",status="200"\} [1-9]/,
+    );
+    expect(metrics).toMatch(/pullgate_bytes_served_total\{kind="manifest",source="proxy"\} [1-9]/);
+    expect(metrics).toMatch(/pullgate_upstream_request_duration_seconds_bucket/);
+  });
+});

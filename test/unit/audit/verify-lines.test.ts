@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { seal } from '../../../src/audit/chain.js';
+import { type ChainHead, canonicalJson, GENESIS_HEAD, verifyLines } from '../../../src/audit/index.js';
+
+function chain(count: number, start: ChainHead = GENESIS_HEAD): string[] {
+  const lines: string[] = [];
+  let head = start;
+  for (let i = 0; i < count; i++) {
+    const { record, line } = seal({
+      v: 1,
+      type: 'review',
+      seq: head.seq + 1,
+      time: '2024-01-01T00:00:00.000Z',
+      prev: head.hash,
+      n: i,
+    });
+    head = { seq: record.seq, hash: record.hash };
+    lines.push(line);
+  }
+  return lines;
+}
+
+const asFile = (lines: readonly string[]) => [...lines, ''];
+
+describe('verifyLines', () => {
+  it('accepts an intact chain and reports its head', () => {
+    const result = verifyLines(asFile(chain(5)));
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.head.seq).toBe(5);
+  });
+
+  it('continues from a given head', () => {
+    const first = chain(3);
+    const r1 = verifyLines(asFile(first));
+    if (!r1.ok) throw new Error('first part should verify');
+    const rest = chain(2, r1.head);
+    expect(verifyLines(asFile(rest), r1.head).ok).toBe(true);
+    expect(verifyLines(asFile(rest)).ok).toBe(false);
+  });
+
+  it('reports an edited field as edited at that record', () => {
+    const lines = chain(5);
+    lines[2] = (lines[2] ?? '').replace('"n":2', '"n":9');
+    expect(verifyLines(asFile(lines))).toMatchObject({ ok: false, problem: 'edited', line: 3, seq: 3 });
+  });
+
+  it('reports a rewritten record with a recomputed hash as edited at that record', () => {
+    const lines = chain(5);
+    const rec = JSON.parse(lines[1] ?? '') as Record<string, unknown>;
+    lines[1] = seal({ ...rec, hash: undefined, n: 42 }).line;
+    expect(verifyLines(asFile(lines))).toMatchObject({ ok: false, problem: 'edited', line: 2, seq: 2 });
+  });
+
+  it('reports a deleted line as deleted, naming the missing seq', () => {
+    const lines = chain(5);
+    lines.splice(2, 1);
+    expect(verifyLines(asFile(lines))).toMatchObject({ ok: false, problem: 'deleted', line: 3, seq: 3 });
+  });
+
+  it('reports a gap on the last line as deleted (decided at the end of input)', () => {
+    const lines = chain(3);
+    lines.splice(1, 1);
+    expect(verifyLines(asFile(lines))).toMatchObject({ ok: false, problem: 'deleted', seq: 2 });
+  });
+
+  it('reports two swapped lines as reordered at the first one out of place', () => {
+    const lines = chain(5);
+    const [a, b] = [lines[1] ?? '', lines[2] ?? ''];
+    lines[1] = b;
+    lines[2] = a;
+    expect(verifyLines(asFile(lines))).toMatchObject({ ok: false, problem: 'reordered', line: 2, seq: 3 });
+  });
+
+  it('reports a repeated line as reordered', () => {
+    const lines = chain(3);
+    lines.push(lines[0] ?? '');
+    expect(verifyLines(asFile(lines))).toMatchObject({ ok: false, problem: 'reordered', line: 4, seq: 1 });
+  });
+
+  it('reports an unterminated last line as torn and a garbage line as malformed', () => {
+    const lines = chain(3);
+    expect(verifyLines([...lines, '{"v":1,"ty'])).toMatchObject({ ok: false, problem: 'torn', line: 4 });
+    expect(verifyLines(asFile([...lines.slice(0, 2), 'not json', ...lines.slice(2)]))).toMatchObject({
+      ok: false,
+      problem: 'malformed',
+      line: 3,
+    });
+  });
+
+  it('treats a line in another key order as edited: the file must hold the canonical bytes', () => {
+    const lines = chain(2);
+    const rec = JSON.parse(lines[0] ?? '') as Record<string, unknown>;
+    const reordered = JSON.stringify(Object.fromEntries(Object.entries(rec).reverse()));
+    expect(reordered).not.toBe(canonicalJson(rec));
+    expect(verifyLines(asFile([reordered, lines[1] ?? '']))).toMatchObject({
+      ok: false,
+      problem: 'edited',
+      line: 1,
+    });
+  });
+});
