@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config/config.js';
+
+// Configuration errors name where the bad value came from and what is wrong with it.
+describe('loadConfig', () => {
+  it('defaults to Docker Hub on 0.0.0.0:5000', () => {
+    const config = loadConfig({}, '/srv');
+    expect(config.listen).toEqual({ host: '0.0.0.0', port: 5000 });
+    expect(config.defaultUpstream.url).toBe('https://registry-1.docker.io');
+    expect(config.defaultUpstream.libraryPrefix).toBe(true);
+    expect(config.dataDir).toBe('/srv/data');
+    expect(config.adminToken).toBeUndefined();
+  });
+
+  it.each([
+    [{ PULLGATE_LISTEN: 'nonsense' }, /PULLGATE_LISTEN.*host:port/],
+    [{ PULLGATE_UPSTREAM: 'ftp://x' }, /PULLGATE_UPSTREAM/],
+    [{ PULLGATE_TAG_TTL: '-3' }, /PULLGATE_TAG_TTL/],
+    [{ PULLGATE_DATABASE_URL: 'mysql://x' }, /PULLGATE_DATABASE_URL.*postgres/],
+    [{ PULLGATE_UPSTREAM_USERNAME: 'u' }, /PULLGATE_UPSTREAM_USERNAME and PULLGATE_UPSTREAM_PASSWORD/],
+    [{ PULLGATE_CONFIG: '/nonexistent/pullgate.yaml' }, /\/nonexistent\/pullgate.yaml: cannot read/],
+  ])('rejects %j', (env, message) => {
+    expect(() => loadConfig(env as NodeJS.ProcessEnv, '/srv')).toThrowError(ConfigError);
+    expect(() => loadConfig(env as NodeJS.ProcessEnv, '/srv')).toThrowError(message);
+  });
+
+  it('reads extra upstreams with credentials from the environment, never echoing them', () => {
+    const config = loadConfig(
+      {
+        PULLGATE_UPSTREAMS: 'ghcr.io=https://ghcr.io,quay.io=https://quay.io/',
+        PULLGATE_UPSTREAM_GHCR_IO_USERNAME: 'bot',
+        PULLGATE_UPSTREAM_GHCR_IO_PASSWORD: 's3cret-value',
+      },
+      '/srv',
+    );
+    expect(config.upstreams.map((u) => [u.host, u.url])).toEqual([
+      ['ghcr.io', 'https://ghcr.io'],
+      ['quay.io', 'https://quay.io'],
+    ]);
+    expect(config.upstreams[0]?.credentials).toEqual({ username: 'bot', password: 's3cret-value' });
+    expect(() =>
+      loadConfig({ PULLGATE_UPSTREAMS: 'ghcr.io=https://a,ghcr.io=https://b' }, '/srv'),
+    ).toThrowError(/twice/);
+  });
+});
