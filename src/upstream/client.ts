@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { UpstreamConfig } from '../config/config.js';
 import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
+import { userAgent } from '../version.js';
 import { type Challenge, parseChallenge, pullScope } from './challenge.js';
 import { mapTransportError } from './errors.js';
 
@@ -165,7 +166,7 @@ export class UpstreamClient {
     }
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     if (scope) url.searchParams.set('scope', scope);
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { [header.userAgent]: userAgent };
     const basic = this.basicHeader();
     if (basic !== undefined) headers.authorization = basic;
     const started = performance.now();
@@ -221,7 +222,7 @@ export class UpstreamClient {
     req: UpstreamRequest,
     authorization: string | undefined,
   ): Promise<UpstreamResponse> {
-    const headers: Record<string, string> = { ...req.headers };
+    const headers: Record<string, string> = { [header.userAgent]: userAgent, ...req.headers };
     if (authorization !== undefined) headers.authorization = authorization;
     const started = performance.now();
     try {
