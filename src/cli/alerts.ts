@@ -1,0 +1,282 @@
+import { parseArgs } from 'node:util';
+import { summariseDiff } from '../notify/payload.js';
+import type { AlertView } from '../tags/alert-view.js';
+import type { TagHistoryView } from '../tags/history.js';
+
+const usage = `usage:
+  pullgate alerts list [--status open|approved|rejected] [--repository R] [--tag T] [--upstream U] [--limit N] [--json]
+  pullgate alerts show ID [--json]
+  pullgate alerts approve ID --reason TEXT [--reviewer NAME] [--json]
+  pullgate alerts reject ID --reason TEXT [--reviewer NAME] [--json]
+  pullgate alerts history REPOSITORY:TAG [--upstream U] [--json]     (also: pullgate tags history ...)
+
+options:
+  --server URL   the pullgate server (default $PULLGATE_SERVER or http://127.0.0.1:5000)
+  the admin token is read from PULLGATE_ADMIN_TOKEN
+
+exit status: 0 ok, 1 the server refused or could not be reached, 2 usage error
+`;
+
+class UsageError extends Error {}
+
+interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  env: process.env,
+};
+
+interface ApiResult {
+  status: number;
+  body: unknown;
+}
+
+async function call(
+  server: string,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<ApiResult> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (token !== undefined && token !== '') headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(new URL(path, server.endsWith('/') ? server : `${server}/`), {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not JSON (a proxy in between): shown as text.
+  }
+  return { status: res.status, body: parsed };
+}
+
+function apiMessage(result: ApiResult): string {
+  const b = result.body;
+  if (typeof b === 'object' && b !== null && 'error' in b) {
+    const e = b.error;
+    if (typeof e === 'object' && e !== null && 'message' in e && typeof e.message === 'string') {
+      const code = 'code' in e && typeof e.code === 'string' ? `${e.code}: ` : '';
+      return `${code}${e.message}`;
+    }
+  }
+  return typeof b === 'string' && b !== '' ? b.slice(0, 500) : `HTTP ${result.status}`;
+}
+
+function short(digest: string): string {
+  return digest.replace(/^sha256:/, '').slice(0, 12);
+}
+
+function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const r of rows) {
+    for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
+  }
+  const lines = rows.map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function renderAlert(a: AlertView): string {
+  const lines = [
+    `alert ${a.id}  ${a.status}  severity ${a.severity}  action ${a.action}`,
+    `tag       ${a.upstream}/${a.repository}:${a.tag} (${a.kind})`,
+    `old       ${a.old.digest}  first seen ${a.old.firstSeen ?? '?'}  last seen ${a.old.lastSeen ?? '?'}`,
+    `new       ${a.new.digest}  first seen ${a.new.firstSeen ?? '?'}  last seen ${a.new.lastSeen ?? '?'}`,
+    `created   ${a.createdAt}`,
+  ];
+  if (a.decision !== null && a.decision !== undefined) lines.push(`decision  ${JSON.stringify(a.decision)}`);
+  const changes = summariseDiff(a.diff);
+  if (changes.length > 0) {
+    lines.push('changes:');
+    for (const c of changes) lines.push(`  ${c}`);
+  }
+  for (const r of a.reviews ?? [])
+    lines.push(`review    ${r.action} by ${r.reviewer} at ${r.at}: ${r.reason}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function renderHistory(h: TagHistoryView): string {
+  let out = `${h.upstream}/${h.repository}:${h.tag}\n`;
+  for (const s of h.approved)
+    out += `approved ${s.kind}: ${s.digest}${s.pinned ? ' (pinned)' : ''} since ${s.approvedAt}\n`;
+  out += table([
+    ['DIGEST', 'KIND', 'FIRST SEEN', 'LAST SEEN', 'COUNT'],
+    ...h.observations.map((o) => [short(o.digest), o.kind, o.firstSeen, o.lastSeen, String(o.count)]),
+  ]);
+  if (h.alerts.length > 0) {
+    out += table([
+      ['ALERT', 'STATUS', 'OLD', 'NEW', 'CREATED'],
+      ...h.alerts.map((a) => [String(a.id), a.status, short(a.old.digest), short(a.new.digest), a.createdAt]),
+    ]);
+  }
+  return out;
+}
+
+/** Splits `repo:tag` (the repository may start with `host:port/`). */
+export function splitRepoTag(ref: string): { name: string; tag: string } {
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  if (colon <= slash || colon === ref.length - 1) throw new UsageError(`expected REPOSITORY:TAG, got ${ref}`);
+  return { name: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+}
+
+function positionalId(values: string[]): string {
+  const [id, ...rest] = values;
+  if (id === undefined || !/^[1-9]\d*$/.test(id))
+    throw new UsageError('expected an alert ID (a positive integer)');
+  if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
+  return id;
+}
+
+async function run(argv: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      server: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      status: { type: 'string' },
+      repository: { type: 'string' },
+      tag: { type: 'string' },
+      upstream: { type: 'string' },
+      limit: { type: 'string' },
+      cursor: { type: 'string' },
+      reason: { type: 'string' },
+      reviewer: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help === true || sub === undefined || sub === 'help') {
+    (sub === undefined ? io.err : io.out)(usage);
+    return sub === undefined ? 2 : 0;
+  }
+  const server = values.server ?? io.env.PULLGATE_SERVER ?? 'http://127.0.0.1:5000';
+  if (!/^https?:\/\//.test(server)) throw new UsageError('--server must be an http:// or https:// URL');
+  const token = io.env.PULLGATE_ADMIN_TOKEN;
+  const json = values.json === true;
+
+  let result: ApiResult;
+  let render: (body: unknown) => string;
+  switch (sub) {
+    case 'list': {
+      if (positionals.length > 0) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
+      const q = new URLSearchParams();
+      for (const k of ['status', 'repository', 'tag', 'upstream', 'limit', 'cursor'] as const) {
+        const v = values[k];
+        if (v !== undefined) q.set(k, v);
+      }
+      result = await call(server, token, 'GET', `admin/alerts${q.size > 0 ? `?${q}` : ''}`);
+      render = (body) => {
+        const page = body as { alerts: Omit<AlertView, 'diff'>[]; nextCursor: string | null };
+        if (page.alerts.length === 0) return 'no alerts\n';
+        let out = table([
+          ['ID', 'STATUS', 'SEVERITY', 'ACTION', 'TAG', 'OLD', 'NEW', 'CREATED'],
+          ...page.alerts.map((a) => [
+            String(a.id),
+            a.status,
+            a.severity,
+            a.action,
+            `${a.repository}:${a.tag}`,
+            short(a.old.digest),
+            short(a.new.digest),
+            a.createdAt,
+          ]),
+        ]);
+        if (page.nextCursor !== null) out += `more: --cursor ${page.nextCursor}\n`;
+        return out;
+      };
+      break;
+    }
+    case 'show': {
+      const id = positionalId(positionals);
+      result = await call(server, token, 'GET', `admin/alerts/${id}`);
+      render = (body) => renderAlert(body as AlertView);
+      break;
+    }
+    case 'approve':
+    case 'reject': {
+      const id = positionalId(positionals);
+      if (values.reason === undefined || values.reason.trim() === '')
+        throw new UsageError(`${sub} needs --reason`);
+      const reviewer = values.reviewer ?? io.env.USER ?? io.env.LOGNAME;
+      if (reviewer === undefined || reviewer === '')
+        throw new UsageError(`${sub} needs --reviewer (or $USER)`);
+      result = await call(server, token, 'POST', `admin/alerts/${id}/${sub}`, {
+        reviewer,
+        reason: values.reason,
+      });
+      render = (body) => `${sub === 'approve' ? 'approved' : 'rejected'}\n${renderAlert(body as AlertView)}`;
+      break;
+    }
+    case 'history': {
+      const [ref, ...extra] = positionals;
+      if (ref === undefined || extra.length > 0) throw new UsageError('history takes one REPOSITORY:TAG');
+      const { name, tag } = splitRepoTag(ref);
+      const q = new URLSearchParams({ name, tag });
+      if (values.upstream !== undefined) q.set('upstream', values.upstream);
+      result = await call(server, token, 'GET', `admin/tags/history?${q}`);
+      render = (body) => renderHistory(body as TagHistoryView);
+      break;
+    }
+    default:
+      throw new UsageError(`unknown alerts command ${sub}`);
+  }
+  if (result.status < 200 || result.status >= 300) {
+    io.err(`pullgate: ${apiMessage(result)}\n`);
+    return 1;
+  }
+  io.out(json ? `${JSON.stringify(result.body, null, 2)}\n` : render(result.body));
+  return 0;
+}
+
+async function guarded(argv: string[], io: Io): Promise<number> {
+  try {
+    return await run(argv, io);
+  } catch (err) {
+    if (
+      err instanceof UsageError ||
+      (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
+      io.err(`pullgate: ${err.message}\n${usage}`);
+      return 2;
+    }
+    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    io.err(
+      `pullgate: could not reach the server: ${err instanceof Error ? err.message : String(err)}${cause}\n`,
+    );
+    return 1;
+  }
+}
+
+/** `pullgate alerts ...`: exit 0 ok, 1 API error, 2 usage. */
+export async function runAlerts(argv: string[], io: Io = defaultIo): Promise<number> {
+  return guarded(argv, io);
+}
+
+/** `pullgate tags history REPOSITORY:TAG`: the same as `pullgate alerts history`. */
+export async function runTags(argv: string[], io: Io = defaultIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'history') {
+    io.err(`pullgate: expected "tags history REPOSITORY:TAG"\n${usage}`);
+    return 2;
+  }
+  return guarded(['history', ...rest], io);
+}

@@ -1,0 +1,137 @@
+import type {
+  ColumnDefinitionBuilder,
+  CreateTableBuilder,
+  Kysely,
+  Migration,
+  MigrationProvider,
+} from 'kysely';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+// Migrations live in code (not files on disk) so the built package carries them; names sort in order of
+// application. Never edit a migration that has shipped: add the next one.
+function idColumn<T extends string>(dialect: Dialect, table: CreateTableBuilder<T, never>) {
+  return dialect === 'postgres'
+    ? table.addColumn('id', 'serial', (c: ColumnDefinitionBuilder) => c.primaryKey())
+    : table.addColumn('id', 'integer', (c: ColumnDefinitionBuilder) => c.primaryKey().autoIncrement());
+}
+
+function initial(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('settings')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('tag_observations')
+        .addColumn('upstream', 'text', (c) => c.notNull())
+        .addColumn('repository', 'text', (c) => c.notNull())
+        .addColumn('tag', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('media_type', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('first_seen', 'text', (c) => c.notNull())
+        .addColumn('last_seen', 'text', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('tag_observations_pk', ['upstream', 'repository', 'tag', 'digest'])
+        .execute();
+
+      await db.schema
+        .createTable('tag_state')
+        .addColumn('upstream', 'text', (c) => c.notNull())
+        .addColumn('repository', 'text', (c) => c.notNull())
+        .addColumn('tag', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('approved_digest', 'text', (c) => c.notNull())
+        .addColumn('approved_media_type', 'text', (c) => c.notNull())
+        .addColumn('approved_at', 'text', (c) => c.notNull())
+        .addColumn('generation', 'integer', (c) => c.notNull())
+        .addColumn('pinned', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('tag_state_pk', ['upstream', 'repository', 'tag', 'kind'])
+        .execute();
+
+      await db.schema
+        .createTable('index_children')
+        .addColumn('index_digest', 'text', (c) => c.notNull())
+        .addColumn('child_digest', 'text', (c) => c.notNull())
+        .addColumn('media_type', 'text', (c) => c.notNull())
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('index_children_pk', ['index_digest', 'child_digest'])
+        .execute();
+
+      await idColumn(dialect, db.schema.createTable('alerts'))
+        .addColumn('upstream', 'text', (c) => c.notNull())
+        .addColumn('repository', 'text', (c) => c.notNull())
+        .addColumn('tag', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('generation', 'integer', (c) => c.notNull())
+        .addColumn('old_digest', 'text', (c) => c.notNull())
+        .addColumn('new_digest', 'text', (c) => c.notNull())
+        .addColumn('old_media_type', 'text', (c) => c.notNull())
+        .addColumn('new_media_type', 'text', (c) => c.notNull())
+        .addColumn('old_first_seen', 'text')
+        .addColumn('old_last_seen', 'text')
+        .addColumn('new_first_seen', 'text')
+        .addColumn('new_last_seen', 'text')
+        .addColumn('diff', 'text', (c) => c.notNull())
+        .addColumn('decision', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        // One mutation (this tag, since this approval, to this digest) is one alert, whichever replica or
+        // client saw it first: the database refuses the second insert, no process-local check is trusted.
+        .addUniqueConstraint('alerts_one_per_mutation', [
+          'upstream',
+          'repository',
+          'tag',
+          'kind',
+          'generation',
+          'new_digest',
+        ])
+        .execute();
+      await db.schema.createIndex('alerts_status_idx').on('alerts').columns(['status', 'id']).execute();
+
+      await idColumn(dialect, db.schema.createTable('reviews'))
+        .addColumn('alert_id', 'integer', (c) => c.notNull().references('alerts.id'))
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('reviewer', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('reviews_alert_idx').on('reviews').column('alert_id').execute();
+
+      await idColumn(dialect, db.schema.createTable('outbox'))
+        .addColumn('receiver', 'text', (c) => c.notNull())
+        .addColumn('format', 'text', (c) => c.notNull())
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('alert_id', 'integer', (c) => c.notNull().references('alerts.id'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+        .addColumn('claimed_until', 'text')
+        .addColumn('claim_token', 'text')
+        .addColumn('delivered_at', 'text')
+        .addColumn('last_error', 'text')
+        // One event per receiver, however many replicas enqueue it.
+        .addUniqueConstraint('outbox_once_per_receiver', ['receiver', 'format', 'event', 'alert_id'])
+        .execute();
+      await db.schema
+        .createIndex('outbox_due_idx')
+        .on('outbox')
+        .columns(['delivered_at', 'next_attempt_at'])
+        .execute();
+    },
+  };
+}
+
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  return {
+    getMigrations: async () => ({ '0001_initial': initial(dialect) }),
+  };
+}

@@ -1,0 +1,122 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+/**
+ * The tables of pullgate's store. Timestamps are ISO-8601 UTC strings (`Date.prototype.toISOString`): they sort
+ * as text on both SQLite and PostgreSQL, so one query serves both. Booleans are 0/1 integers for the same reason.
+ */
+export interface Database {
+  settings: SettingsTable;
+  tag_observations: TagObservationsTable;
+  tag_state: TagStateTable;
+  index_children: IndexChildrenTable;
+  alerts: AlertsTable;
+  reviews: ReviewsTable;
+  outbox: OutboxTable;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+/** Manifest kind: an index (or Docker manifest list) is only ever compared with another index. */
+export type ManifestKind = 'index' | 'manifest';
+
+export interface TagObservationsTable {
+  upstream: string;
+  repository: string;
+  tag: string;
+  digest: string;
+  media_type: string;
+  kind: ManifestKind;
+  first_seen: string;
+  last_seen: string;
+  count: number;
+}
+
+export interface TagStateTable {
+  upstream: string;
+  repository: string;
+  tag: string;
+  kind: ManifestKind;
+  approved_digest: string;
+  approved_media_type: string;
+  approved_at: string;
+  /** Bumped by every approval, so a tag that returns to an old digest later is a new mutation. */
+  generation: number;
+  pinned: number;
+  updated_at: string;
+}
+
+export interface IndexChildrenTable {
+  index_digest: string;
+  child_digest: string;
+  media_type: string;
+  platform: string;
+}
+
+export type AlertStatus = 'open' | 'approved' | 'rejected';
+export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
+
+export interface AlertsTable {
+  id: Generated<number>;
+  upstream: string;
+  repository: string;
+  tag: string;
+  kind: ManifestKind;
+  generation: number;
+  old_digest: string;
+  new_digest: string;
+  old_media_type: string;
+  new_media_type: string;
+  old_first_seen: string | null;
+  old_last_seen: string | null;
+  new_first_seen: string | null;
+  new_last_seen: string | null;
+  /** JSON of an ImageDiff (src/tags/diff.ts). */
+  diff: string;
+  /** JSON of the policy decision for the new digest, when one was available. */
+  decision: string | null;
+  action: string;
+  severity: Severity;
+  status: AlertStatus;
+  created_at: string;
+  updated_at: string;
+}
+
+export type ReviewAction = 'approve' | 'reject';
+
+export interface ReviewsTable {
+  id: Generated<number>;
+  alert_id: number;
+  action: ReviewAction;
+  reviewer: string;
+  reason: string;
+  created_at: string;
+}
+
+export type OutboxFormat = 'json' | 'slack';
+
+export interface OutboxTable {
+  id: Generated<number>;
+  /** `receiverId(url)`: the URL itself may be a credential (Slack) and is never stored. */
+  receiver: string;
+  format: OutboxFormat;
+  event: string;
+  alert_id: number;
+  created_at: string;
+  attempts: number;
+  next_attempt_at: string;
+  claimed_until: string | null;
+  claim_token: string | null;
+  delivered_at: string | null;
+  last_error: string | null;
+}
+
+export type TagObservationRow = Selectable<TagObservationsTable>;
+export type TagStateRow = Selectable<TagStateTable>;
+export type IndexChildRow = Selectable<IndexChildrenTable>;
+export type AlertRow = Selectable<AlertsTable>;
+export type NewAlert = Insertable<AlertsTable>;
+export type ReviewRow = Selectable<ReviewsTable>;
+export type OutboxRow = Selectable<OutboxTable>;

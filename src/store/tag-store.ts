@@ -1,0 +1,336 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { enqueueEvent, type OutboxReceiver } from './outbox.js';
+import type {
+  AlertRow,
+  AlertStatus,
+  Database,
+  IndexChildRow,
+  ManifestKind,
+  NewAlert,
+  ReviewAction,
+  ReviewRow,
+  TagObservationRow,
+  TagStateRow,
+} from './schema.js';
+
+/** A tag as pullgate names it: the upstream's host, the repository on that upstream, the tag. */
+export interface TagKey {
+  upstream: string;
+  repository: string;
+  tag: string;
+}
+
+export interface ObservationInput extends TagKey {
+  digest: string;
+  mediaType: string;
+  kind: ManifestKind;
+  at: string;
+}
+
+export interface ChildInput {
+  digest: string;
+  mediaType: string;
+  platform: string;
+}
+
+export interface AlertFilter {
+  status?: AlertStatus | undefined;
+  upstream?: string | undefined;
+  repository?: string | undefined;
+  tag?: string | undefined;
+  /** Only alerts with an id below this one (the previous page's `nextCursor`). */
+  before?: number | undefined;
+  limit: number;
+}
+
+export type ReviewResult =
+  | { kind: 'reviewed'; alert: AlertRow; review: ReviewRow }
+  | { kind: 'not-found' }
+  | { kind: 'already-reviewed'; alert: AlertRow };
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+function whereTag<T extends { where: (c: 'upstream' | 'repository' | 'tag', op: '=', v: string) => T }>(
+  q: T,
+  key: TagKey,
+): T {
+  return q
+    .where('upstream', '=', key.upstream)
+    .where('repository', '=', key.repository)
+    .where('tag', '=', key.tag);
+}
+
+/** Tag history, approvals, alerts and reviews: every query pullgate runs against those tables. */
+export class TagStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Records one resolution: a new row on first sight of the digest, else last_seen and count move on. */
+  async recordObservation(o: ObservationInput): Promise<TagObservationRow> {
+    return this.db
+      .insertInto('tag_observations')
+      .values({
+        upstream: o.upstream,
+        repository: o.repository,
+        tag: o.tag,
+        digest: o.digest,
+        media_type: o.mediaType,
+        kind: o.kind,
+        first_seen: o.at,
+        last_seen: o.at,
+        count: 1,
+      })
+      .onConflict((oc) =>
+        oc.columns(['upstream', 'repository', 'tag', 'digest']).doUpdateSet({
+          last_seen: sql<string>`case when tag_observations.last_seen < excluded.last_seen then excluded.last_seen else tag_observations.last_seen end`,
+          count: sql<number>`tag_observations.count + 1`,
+        }),
+      )
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  async observations(key: TagKey): Promise<TagObservationRow[]> {
+    return whereTag(this.db.selectFrom('tag_observations').selectAll(), key)
+      .orderBy('first_seen', 'asc')
+      .orderBy('digest', 'asc')
+      .execute();
+  }
+
+  async observation(key: TagKey, digest: string): Promise<TagObservationRow | undefined> {
+    return whereTag(this.db.selectFrom('tag_observations').selectAll(), key)
+      .where('digest', '=', digest)
+      .executeTakeFirst();
+  }
+
+  async states(key: TagKey): Promise<TagStateRow[]> {
+    return whereTag(this.db.selectFrom('tag_state').selectAll(), key).orderBy('kind').execute();
+  }
+
+  /**
+   * Trust on first use: the first digest seen for a tag (of this kind) is the approved one. Returns the state
+   * that won, which is another replica's when it got there first.
+   */
+  async initState(
+    key: TagKey,
+    kind: ManifestKind,
+    digest: string,
+    mediaType: string,
+    at: string,
+  ): Promise<TagStateRow> {
+    await this.db
+      .insertInto('tag_state')
+      .values({
+        ...key,
+        kind,
+        approved_digest: digest,
+        approved_media_type: mediaType,
+        approved_at: at,
+        generation: 0,
+        pinned: 0,
+        updated_at: at,
+      })
+      .onConflict((oc) => oc.columns(['upstream', 'repository', 'tag', 'kind']).doNothing())
+      .execute();
+    return whereTag(this.db.selectFrom('tag_state').selectAll(), key)
+      .where('kind', '=', kind)
+      .executeTakeFirstOrThrow();
+  }
+
+  async setPinned(key: TagKey, kind: ManifestKind, pinned: boolean, at: string): Promise<void> {
+    await whereTag(this.db.updateTable('tag_state').set({ pinned: pinned ? 1 : 0, updated_at: at }), key)
+      .where('kind', '=', kind)
+      .execute();
+  }
+
+  async recordChildren(indexDigest: string, children: readonly ChildInput[]): Promise<void> {
+    if (children.length === 0) return;
+    await this.db
+      .insertInto('index_children')
+      .values(
+        children.map((c) => ({
+          index_digest: indexDigest,
+          child_digest: c.digest,
+          media_type: c.mediaType,
+          platform: c.platform,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['index_digest', 'child_digest']).doNothing())
+      .execute();
+  }
+
+  async children(indexDigest: string): Promise<IndexChildRow[]> {
+    return this.db
+      .selectFrom('index_children')
+      .selectAll()
+      .where('index_digest', '=', indexDigest)
+      .orderBy('platform')
+      .execute();
+  }
+
+  async findAlert(
+    key: TagKey,
+    kind: ManifestKind,
+    generation: number,
+    newDigest: string,
+  ): Promise<AlertRow | undefined> {
+    return whereTag(this.db.selectFrom('alerts').selectAll(), key)
+      .where('kind', '=', kind)
+      .where('generation', '=', generation)
+      .where('new_digest', '=', newDigest)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Opens an alert unless this mutation already has one (the unique constraint decides, so concurrent replicas
+   * cannot both win). The winner also enqueues the notifications, in the same transaction.
+   */
+  async openAlert(
+    alert: NewAlert,
+    receivers: readonly OutboxReceiver[],
+  ): Promise<{ alert: AlertRow; created: boolean }> {
+    return this.db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('alerts')
+        .values(alert)
+        .onConflict((oc) => oc.doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted !== undefined) {
+        await enqueueEvent(trx, receivers, 'alert.opened', inserted.id, alert.created_at);
+        return { alert: inserted, created: true };
+      }
+      const existing = await whereTag(trx.selectFrom('alerts').selectAll(), alert)
+        .where('kind', '=', alert.kind)
+        .where('generation', '=', alert.generation)
+        .where('new_digest', '=', alert.new_digest)
+        .executeTakeFirstOrThrow();
+      return { alert: existing, created: false };
+    });
+  }
+
+  async alert(id: number): Promise<AlertRow | undefined> {
+    return this.db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async listAlerts(filter: AlertFilter): Promise<AlertRow[]> {
+    let q = this.db.selectFrom('alerts').selectAll();
+    if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+    if (filter.upstream !== undefined) q = q.where('upstream', '=', filter.upstream);
+    if (filter.repository !== undefined) q = q.where('repository', '=', filter.repository);
+    if (filter.tag !== undefined) q = q.where('tag', '=', filter.tag);
+    if (filter.before !== undefined) q = q.where('id', '<', filter.before);
+    return q.orderBy('id', 'desc').limit(filter.limit).execute();
+  }
+
+  async alertsForTag(key: TagKey): Promise<AlertRow[]> {
+    return whereTag(this.db.selectFrom('alerts').selectAll(), key).orderBy('id', 'asc').execute();
+  }
+
+  async reviews(alertId: number): Promise<ReviewRow[]> {
+    return this.db
+      .selectFrom('reviews')
+      .selectAll()
+      .where('alert_id', '=', alertId)
+      .orderBy('id', 'asc')
+      .execute();
+  }
+
+  /**
+   * Reviews an open alert. Approve: the new digest becomes the approved one (a new generation) and the pin is
+   * lifted. Reject: the approved digest stays and the tag is pinned to it. The conditional UPDATE makes the
+   * first reviewer win when two review at once.
+   */
+  async review(
+    id: number,
+    action: ReviewAction,
+    reviewer: string,
+    reason: string,
+    at: string,
+  ): Promise<ReviewResult> {
+    return this.db.transaction().execute(async (trx) => {
+      const status: AlertStatus = action === 'approve' ? 'approved' : 'rejected';
+      const updated = await trx
+        .updateTable('alerts')
+        .set({ status, updated_at: at })
+        .where('id', '=', id)
+        .where('status', '=', 'open')
+        .returningAll()
+        .executeTakeFirst();
+      if (updated === undefined) {
+        const existing = await trx.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
+        return existing === undefined ? { kind: 'not-found' } : { kind: 'already-reviewed', alert: existing };
+      }
+      const review = await trx
+        .insertInto('reviews')
+        .values({ alert_id: id, action, reviewer, reason, created_at: at })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      if (action === 'approve') {
+        await upsertApproval(
+          trx,
+          updated,
+          updated.kind,
+          updated.new_digest,
+          updated.new_media_type,
+          updated.generation + 1,
+          at,
+        );
+      } else await this.pinFor(trx, updated, at);
+      return { kind: 'reviewed', alert: updated, review };
+    });
+  }
+
+  /** Accepts a move without review (the `record` action): the history keeps it, no alert is raised. */
+  async recordApproval(
+    key: TagKey,
+    kind: ManifestKind,
+    digest: string,
+    mediaType: string,
+    at: string,
+  ): Promise<void> {
+    await upsertApproval(this.db, key, kind, digest, mediaType, 0, at);
+  }
+
+  private async pinFor(trx: Db, alert: AlertRow, at: string): Promise<void> {
+    await whereTag(trx.updateTable('tag_state').set({ pinned: 1, updated_at: at }), alert)
+      .where('kind', '=', alert.kind)
+      .execute();
+  }
+}
+
+/** The digest becomes the approved one for this tag and kind: a new generation, and no pin. */
+async function upsertApproval(
+  db: Db,
+  key: TagKey,
+  kind: ManifestKind,
+  digest: string,
+  mediaType: string,
+  firstGeneration: number,
+  at: string,
+): Promise<void> {
+  await db
+    .insertInto('tag_state')
+    .values({
+      upstream: key.upstream,
+      repository: key.repository,
+      tag: key.tag,
+      kind,
+      approved_digest: digest,
+      approved_media_type: mediaType,
+      approved_at: at,
+      generation: firstGeneration,
+      pinned: 0,
+      updated_at: at,
+    })
+    .onConflict((oc) =>
+      oc.columns(['upstream', 'repository', 'tag', 'kind']).doUpdateSet({
+        approved_digest: digest,
+        approved_media_type: mediaType,
+        approved_at: at,
+        generation: sql<number>`tag_state.generation + 1`,
+        pinned: 0,
+        updated_at: at,
+      }),
+    )
+    .execute();
+}

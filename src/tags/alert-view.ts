@@ -1,0 +1,82 @@
+import type { AlertRow, AlertStatus, ReviewRow, Severity } from '../store/schema.js';
+import type { ImageDiff } from './diff.js';
+
+export interface DigestSighting {
+  digest: string;
+  mediaType: string;
+  firstSeen: string | null;
+  lastSeen: string | null;
+}
+
+export interface ReviewView {
+  action: 'approve' | 'reject';
+  reviewer: string;
+  reason: string;
+  at: string;
+}
+
+/** An alert as the admin API, the CLI and webhooks show it. */
+export interface AlertView {
+  id: number;
+  upstream: string;
+  repository: string;
+  tag: string;
+  kind: 'index' | 'manifest';
+  status: AlertStatus;
+  severity: Severity;
+  action: string;
+  old: DigestSighting;
+  new: DigestSighting;
+  diff: ImageDiff | { error: string } | null;
+  decision: unknown;
+  createdAt: string;
+  updatedAt: string;
+  reviews?: ReviewView[];
+}
+
+function parseJson(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+export function toAlertView(row: AlertRow, reviews?: readonly ReviewRow[]): AlertView {
+  const view: AlertView = {
+    id: row.id,
+    upstream: row.upstream,
+    repository: row.repository,
+    tag: row.tag,
+    kind: row.kind,
+    status: row.status,
+    severity: row.severity,
+    action: row.action,
+    old: {
+      digest: row.old_digest,
+      mediaType: row.old_media_type,
+      firstSeen: row.old_first_seen,
+      lastSeen: row.old_last_seen,
+    },
+    new: {
+      digest: row.new_digest,
+      mediaType: row.new_media_type,
+      firstSeen: row.new_first_seen,
+      lastSeen: row.new_last_seen,
+    },
+    diff: parseJson(row.diff) as AlertView['diff'],
+    decision: parseJson(row.decision),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  if (reviews !== undefined) {
+    view.reviews = reviews.map((r) => ({
+      action: r.action,
+      reviewer: r.reviewer,
+      reason: r.reason,
+      at: r.created_at,
+    }));
+  }
+  return view;
+}

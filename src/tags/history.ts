@@ -1,0 +1,316 @@
+import { isIndexMediaType } from '../oci/media-types.js';
+import type { TagDecision, TagObservation, TagTracker } from '../registry/tag-tracker.js';
+import type { Store } from '../store/open.js';
+import type { OutboxReceiver } from '../store/outbox.js';
+import type { AlertRow, ManifestKind, TagStateRow } from '../store/schema.js';
+import { type ReviewResult, type TagKey, TagStore } from '../store/tag-store.js';
+import type { Route } from '../upstream/router.js';
+import { type AlertView, toAlertView } from './alert-view.js';
+import { classifyObservation, type KnownDigest } from './classify-observation.js';
+import type { Describe } from './describer.js';
+import type { ImageDescription } from './description.js';
+import { diffImages } from './diff.js';
+import { defaultTagMutationSettings, type TagMutationSettings, tagMutationRule } from './mutation-policy.js';
+
+export interface TagHistoryOptions {
+  store: Store;
+  describe: Describe;
+  /** The tag-mutation rule's settings; a function so a policy reload takes effect on the next observation. */
+  settings?: TagMutationSettings | (() => TagMutationSettings);
+  /** Webhook receivers: an opened alert is enqueued for each in the same transaction. */
+  receivers?: readonly OutboxReceiver[];
+  /** The policy decision for a digest, recorded on the alert (a JSON-able summary). */
+  policyDecision?: (route: Route, digest: string, signal: AbortSignal) => Promise<unknown>;
+  /** Called after this process opened an alert (e.g. to wake the notifier). */
+  onAlertOpened?: (alert: AlertView) => void;
+  onError?: (err: unknown, context: string) => void;
+  now?: () => Date;
+  /** Descriptions kept in memory (an optimisation: the store is the record). */
+  descriptionCacheSize?: number;
+}
+
+export interface TagHistoryView {
+  upstream: string;
+  repository: string;
+  tag: string;
+  observations: {
+    digest: string;
+    mediaType: string;
+    kind: ManifestKind;
+    firstSeen: string;
+    lastSeen: string;
+    count: number;
+    children?: { digest: string; mediaType: string; platform: string }[];
+  }[];
+  approved: { kind: ManifestKind; digest: string; mediaType: string; approvedAt: string; pinned: boolean }[];
+  alerts: AlertView[];
+}
+
+function kindOf(mediaType: string): ManifestKind {
+  return isIndexMediaType(mediaType) ? 'index' : 'manifest';
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Remembers what every tag meant, notices when it changes, and applies the tag-mutation rule. The database is
+ * the record (so replicas on one PostgreSQL share it); nothing here depends on what this process saw before.
+ */
+export class TagHistory implements TagTracker {
+  readonly tags: TagStore;
+  private readonly now: () => Date;
+  private readonly descriptions = new Map<string, ImageDescription>();
+  private readonly childrenKnown = new Set<string>();
+
+  constructor(private readonly options: TagHistoryOptions) {
+    this.tags = new TagStore(options.store.db);
+    this.now = options.now ?? (() => new Date());
+  }
+
+  private settings(): TagMutationSettings {
+    const s = this.options.settings;
+    if (s === undefined) return defaultTagMutationSettings;
+    return typeof s === 'function' ? s() : s;
+  }
+
+  async observe(obs: TagObservation, signal: AbortSignal): Promise<TagDecision> {
+    const key: TagKey = { upstream: obs.route.upstream.host, repository: obs.route.repository, tag: obs.tag };
+    const kind = kindOf(obs.mediaType);
+    const at = this.now().toISOString();
+    await this.tags.recordObservation({ ...key, digest: obs.digest, mediaType: obs.mediaType, kind, at });
+    const observedChildren =
+      kind === 'index' ? await this.ensureChildren(obs.route, obs.digest, signal) : new Set<string>();
+
+    const states = await this.tags.states(key);
+    const approvedIndex = states.find((s) => s.kind === 'index');
+    const approvedIndexChildren =
+      approvedIndex === undefined
+        ? new Set<string>()
+        : approvedIndex.approved_digest === obs.digest
+          ? observedChildren
+          : new Set((await this.tags.children(approvedIndex.approved_digest)).map((c) => c.child_digest));
+    const observed: KnownDigest = { digest: obs.digest, kind };
+    const cls = classifyObservation(
+      { approved: states.map((s) => ({ digest: s.approved_digest, kind: s.kind })), approvedIndexChildren },
+      observed,
+      observedChildren,
+    );
+
+    switch (cls.kind) {
+      case 'first-seen': {
+        const state = await this.tags.initState(key, kind, obs.digest, obs.mediaType, at);
+        if (state.approved_digest === obs.digest)
+          return { kind: 'serve', digest: obs.digest, event: 'first-seen' };
+        // Another replica saw a different digest first: that one is approved, this is a move.
+        return this.moved(obs, key, state, signal);
+      }
+      case 'unchanged': {
+        if (cls.via === 'index-parent')
+          await this.tags.initState(key, 'index', obs.digest, obs.mediaType, at);
+        return { kind: 'serve', digest: obs.digest, event: 'unchanged' };
+      }
+      case 'moved': {
+        const state = states.find((s) => s.kind === cls.from.kind);
+        if (state === undefined) throw new Error('approved state vanished during classification');
+        return this.moved(obs, key, state, signal);
+      }
+    }
+  }
+
+  private async moved(
+    obs: TagObservation,
+    key: TagKey,
+    state: TagStateRow,
+    signal: AbortSignal,
+  ): Promise<TagDecision> {
+    const rule = tagMutationRule(this.settings(), key);
+    const kind = kindOf(obs.mediaType);
+    const at = this.now().toISOString();
+    const served = { kind: 'serve', digest: state.approved_digest, event: 'pinned' } as const;
+
+    if (rule.action === 'record') {
+      await this.tags.recordApproval(key, kind, obs.digest, obs.mediaType, at);
+      return { kind: 'serve', digest: obs.digest, event: 'moved' };
+    }
+
+    let alert = await this.tags.findAlert(key, kind, state.generation, obs.digest);
+    if (alert === undefined) {
+      alert = await this.openAlert(obs, key, state, rule, signal);
+    }
+    const alertId = String(alert.id);
+    if (alert.status === 'approved') return { kind: 'serve', digest: obs.digest, event: 'moved', alertId };
+    if (state.pinned === 1 || alert.status === 'rejected') return { ...served, alertId };
+    switch (rule.action) {
+      case 'pin':
+        await this.tags.setPinned(key, state.kind, true, at);
+        return { ...served, alertId };
+      case 'deny':
+        return {
+          kind: 'refuse',
+          event: 'moved',
+          alertId,
+          message:
+            `tag-mutation: ${key.repository}:${key.tag} now points to ${obs.digest} instead of the approved ` +
+            `${state.approved_digest}; refused until a reviewer approves alert ${alertId}`,
+        };
+      case 'alert':
+        return { kind: 'serve', digest: obs.digest, event: 'moved', alertId };
+    }
+  }
+
+  private async openAlert(
+    obs: TagObservation,
+    key: TagKey,
+    state: TagStateRow,
+    rule: ReturnType<typeof tagMutationRule>,
+    signal: AbortSignal,
+  ): Promise<AlertRow> {
+    const at = this.now().toISOString();
+    const [oldSeen, newSeen] = await Promise.all([
+      this.tags.observation(key, state.approved_digest),
+      this.tags.observation(key, obs.digest),
+    ]);
+    let diff: unknown;
+    try {
+      const [a, b] = await Promise.all([
+        this.description(obs.route, state.approved_digest, signal),
+        this.description(obs.route, obs.digest, signal),
+      ]);
+      diff = diffImages(a, b);
+    } catch (err) {
+      this.options.onError?.(err, 'failed to describe images for a tag-mutation diff');
+      diff = { error: `could not describe both images: ${errorMessage(err)}` };
+    }
+    let decision: unknown = null;
+    if (this.options.policyDecision !== undefined) {
+      try {
+        decision = (await this.options.policyDecision(obs.route, obs.digest, signal)) ?? null;
+      } catch (err) {
+        this.options.onError?.(err, 'failed to evaluate policy for a tag-mutation alert');
+      }
+    }
+    const { alert, created } = await this.tags.openAlert(
+      {
+        ...key,
+        kind: kindOf(obs.mediaType),
+        generation: state.generation,
+        old_digest: state.approved_digest,
+        new_digest: obs.digest,
+        old_media_type: state.approved_media_type,
+        new_media_type: obs.mediaType,
+        old_first_seen: oldSeen?.first_seen ?? null,
+        old_last_seen: oldSeen?.last_seen ?? null,
+        new_first_seen: newSeen?.first_seen ?? null,
+        new_last_seen: newSeen?.last_seen ?? null,
+        // A change of kind shows in the diff itself (`kindChanged`, from the two descriptions).
+        diff: JSON.stringify(diff),
+        decision: decision === null ? null : JSON.stringify(decision),
+        action: rule.action,
+        severity: rule.severity,
+        status: 'open',
+        created_at: at,
+        updated_at: at,
+      },
+      this.options.receivers ?? [],
+    );
+    if (created) this.options.onAlertOpened?.(toAlertView(alert));
+    return alert;
+  }
+
+  /** Records an index's platform manifests once; returns them. */
+  private async ensureChildren(route: Route, digest: string, signal: AbortSignal): Promise<Set<string>> {
+    if (!this.childrenKnown.has(digest)) {
+      const known = await this.tags.children(digest);
+      if (known.length > 0) {
+        this.childrenKnown.add(digest);
+        return new Set(known.map((c) => c.child_digest));
+      }
+      try {
+        const d = await this.description(route, digest, signal);
+        await this.tags.recordChildren(
+          digest,
+          d.platforms.map((p) => ({ digest: p.digest, mediaType: p.mediaType, platform: p.platform })),
+        );
+        this.childrenKnown.add(digest);
+        return new Set(d.platforms.map((p) => p.digest));
+      } catch (err) {
+        this.options.onError?.(err, 'failed to record the platform manifests of an index');
+        return new Set();
+      }
+    }
+    return new Set((await this.tags.children(digest)).map((c) => c.child_digest));
+  }
+
+  private async description(route: Route, digest: string, signal: AbortSignal): Promise<ImageDescription> {
+    const cacheKey = `${route.upstream.host}/${route.repository}@${digest}`;
+    const hit = this.descriptions.get(cacheKey);
+    if (hit !== undefined) return hit;
+    const d = await this.options.describe(route, digest, signal);
+    const max = this.options.descriptionCacheSize ?? 256;
+    if (this.descriptions.size >= max) {
+      const oldest = this.descriptions.keys().next();
+      if (oldest.done !== true) this.descriptions.delete(oldest.value);
+    }
+    this.descriptions.set(cacheKey, d);
+    return d;
+  }
+
+  async approve(alertId: number, reviewer: string, reason: string): Promise<ReviewResult> {
+    return this.tags.review(alertId, 'approve', reviewer, reason, this.now().toISOString());
+  }
+
+  async reject(alertId: number, reviewer: string, reason: string): Promise<ReviewResult> {
+    return this.tags.review(alertId, 'reject', reviewer, reason, this.now().toISOString());
+  }
+
+  async alert(alertId: number): Promise<AlertView | undefined> {
+    const row = await this.tags.alert(alertId);
+    if (row === undefined) return undefined;
+    return toAlertView(row, await this.tags.reviews(alertId));
+  }
+
+  async history(key: TagKey): Promise<TagHistoryView> {
+    const [observations, states, alerts] = await Promise.all([
+      this.tags.observations(key),
+      this.tags.states(key),
+      this.tags.alertsForTag(key),
+    ]);
+    const withChildren = await Promise.all(
+      observations.map(async (o) => {
+        const base = {
+          digest: o.digest,
+          mediaType: o.media_type,
+          kind: o.kind,
+          firstSeen: o.first_seen,
+          lastSeen: o.last_seen,
+          count: o.count,
+        };
+        if (o.kind !== 'index') return base;
+        const children = await this.tags.children(o.digest);
+        return {
+          ...base,
+          children: children.map((c) => ({
+            digest: c.child_digest,
+            mediaType: c.media_type,
+            platform: c.platform,
+          })),
+        };
+      }),
+    );
+    const reviews = await Promise.all(alerts.map((a) => this.tags.reviews(a.id)));
+    return {
+      ...key,
+      observations: withChildren,
+      approved: states.map((s) => ({
+        kind: s.kind,
+        digest: s.approved_digest,
+        mediaType: s.approved_media_type,
+        approvedAt: s.approved_at,
+        pinned: s.pinned === 1,
+      })),
+      alerts: alerts.map((a, i) => toAlertView(a, reviews[i])),
+    };
+  }
+}
