@@ -2,15 +2,28 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Dispatcher } from 'undici';
+import { type AuditSink, openAuditLog, queryDecisions } from './audit/index.js';
+import { createAuthenticator } from './auth/index.js';
 import { BlobStore } from './cache/blob-store.js';
 import { ManifestCache } from './cache/manifest-cache.js';
 import type { Config } from './config/config.js';
+import { Notifier } from './notify/index.js';
+import { parseDigest } from './oci/digest.js';
+import { defaultManifestAccept } from './oci/media-types.js';
 import { Metrics } from './plugins/metrics.js';
+import { PolicyEngine, type ReloadResult } from './policy/engine.js';
+import { PolicyGate } from './policy/gate.js';
+import { PolicyLoadError } from './policy/loader.js';
 import { BlobService } from './registry/blob-service.js';
+import { ConfigFetcher } from './registry/config-fetcher.js';
 import { allowAll, type ManifestGate } from './registry/gate.js';
 import { ManifestService } from './registry/manifest-service.js';
+import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { v2Routes } from './routes/v2.js';
+import { openStore } from './store/index.js';
+import { createDescriber } from './tags/describer.js';
+import { TagHistory } from './tags/history.js';
 import { UpstreamClient } from './upstream/client.js';
 import { UpstreamRouter } from './upstream/router.js';
 
@@ -18,10 +31,11 @@ export interface AppOverrides {
   logger?: FastifyServerOptions['logger'];
   /** Reach upstreams through this dispatcher (tests with in-process fault servers). */
   dispatcher?: Dispatcher;
+  /** Judge manifests with this gate instead of the policy engine. */
   gate?: ManifestGate;
 }
 
-/** Builds the whole app from a config; never listens (server.ts does, tests use ephemeral ports). */
+/** Builds the whole app from a config; never listens (server.ts does; tests use ephemeral ports). */
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: overrides.logger ?? {
@@ -35,14 +49,38 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     exposeHeadRoutes: false,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    // Upstream errors map to 502/504 themselves; this is only the bound for a client that never reads.
     connectionTimeout: 0,
     return503OnClosing: true,
     // On close, idle keep-alive connections are dropped at once; busy ones finish their response first.
     forceCloseConnections: 'idle',
     trustProxy: false,
   });
+  // Everything opened below is closed in reverse order when the app closes, including when a later step fails.
+  const closers: (() => Promise<void> | void)[] = [];
+  app.addHook('onClose', async () => {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        app.log.error({ err }, 'failed to close a component');
+      }
+    }
+  });
+  try {
+    await wire(app, config, overrides, closers);
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  return app;
+}
 
+async function wire(
+  app: FastifyInstance,
+  config: Config,
+  overrides: AppOverrides,
+  closers: (() => Promise<void> | void)[],
+): Promise<void> {
   const metrics = new Metrics();
   const clientOptions = {
     timeouts: config.upstreamTimeouts,
@@ -58,6 +96,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     upstreams,
     libraryPrefix: (host) => upstreamConfigs.get(host)?.libraryPrefix ?? false,
   });
+  closers.push(() => Promise.all(router.all.map((u) => u.close())).then(() => undefined));
 
   const blobStore = new BlobStore(join(config.dataDir, 'cache'), config.cacheMaxBytes);
   await blobStore.init();
@@ -66,32 +105,165 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     cache: new ManifestCache(join(config.dataDir, 'cache', 'manifests')),
     tagTtlSeconds: (host) => upstreamConfigs.get(host)?.tagTtlSeconds ?? config.tagTtlSeconds,
   });
-  const blobs = new BlobService(blobStore);
-  const gate = overrides.gate ?? allowAll;
+  closers.push(() => manifests.close());
+  const configs = new ConfigFetcher(config.configMaxBytes);
+
+  const auditDir = join(config.dataDir, 'audit');
+  const audit: AuditSink = await openAuditLog({
+    dir: auditDir,
+    enabled: config.audit.enabled,
+    maxFileBytes: config.audit.maxFileBytes,
+    maxFileAgeMs: config.audit.maxFileAgeMs,
+    ...(config.audit.retentionDays !== undefined ? { retentionDays: config.audit.retentionDays } : {}),
+    logger: app.log,
+  });
+  closers.push(() => audit.close());
+
+  const gate =
+    overrides.gate ??
+    (config.policyEnabled ? await policyGate(app, config, audit, manifests, configs, closers) : allowAll);
+
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  closers.push(() => store.close());
+  const notifier = new Notifier({
+    store,
+    receivers: config.webhooks,
+    onError: (err, context) => app.log.warn({ err, context }, 'failed to deliver a webhook'),
+  });
+  closers.push(() => notifier.stop());
+  const history = new TagHistory({
+    store,
+    describe: createDescriber({ manifests, configs, envKey: await store.secret('env-hmac') }),
+    receivers: config.webhooks,
+    policyDecision: async (route, digest, signal) => {
+      const parsed = parseDigest(digest);
+      if (parsed === undefined) return undefined;
+      const manifest = await manifests.getByDigest(route, parsed, defaultManifestAccept, signal);
+      const verdict = await gate.judge({
+        route,
+        name: route.repository,
+        reference: { kind: 'digest', digest: parsed },
+        manifest,
+        client: { address: 'pullgate', user: undefined, userAgent: undefined },
+        signal,
+      });
+      return {
+        decision: verdict.kind,
+        findings: verdict.findings.map((f) => ({ rule: f.rule, key: f.key })),
+      };
+    },
+    onAlertOpened: () => notifier.wake(),
+    onError: (err, context) => app.log.warn({ err, context }, 'failed to update tag history'),
+  });
+  notifier.start();
+
+  const authenticate = createAuthenticator({
+    htpasswdFile: config.htpasswdFile,
+    allowAnonymous: config.allowAnonymous,
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
     metrics.requestSeconds.observe({ route, method: request.method }, reply.elapsedTime / 1000);
   });
-  app.addHook('onClose', async () => {
-    manifests.close();
-    await Promise.all(router.all.map((u) => u.close()));
-  });
 
   await app.register(healthRoutes, {
     metrics,
     readiness: {
       upstreams: () => router.all.length > 0,
+      store: () => store.ping().then(() => true),
     },
+  });
+  await app.register(adminRoutes, {
+    history,
+    token: config.adminToken,
+    defaultUpstream: 'docker.io',
+    resolveName: (name) => {
+      const route = router.route(name, undefined);
+      return { upstream: route.upstream.host, repository: route.repository };
+    },
+    onReviewed: async (review) => {
+      await audit.append({
+        type: 'review',
+        requestId: review.requestId,
+        actor: review.reviewer.slice(0, 200),
+        action: review.action,
+        alertId: String(review.alert.id),
+        upstream: review.alert.upstream,
+        repository: review.alert.repository,
+        tag: review.alert.tag,
+        digest: review.alert.new.digest,
+        reason: review.reason.slice(0, 2000),
+      });
+    },
+    ...(audit.enabled ? { decisions: (filters) => queryDecisions(auditDir, filters) } : {}),
   });
   await app.register(v2Routes, {
     router,
     manifests,
-    blobs,
+    blobs: new BlobService(blobStore),
     gate: () => gate,
+    tracker: history,
+    audit,
+    denyOnHead: config.denyOnHead,
     metrics,
-    authenticate: async () => undefined,
+    authenticate,
   });
-  return app;
+}
+
+async function policyGate(
+  app: FastifyInstance,
+  config: Config,
+  audit: AuditSink,
+  manifests: ManifestService,
+  configs: ConfigFetcher,
+  closers: (() => Promise<void> | void)[],
+): Promise<ManifestGate> {
+  const recordLoad = (trigger: 'start' | 'reload', result: ReloadResult) =>
+    audit
+      .append({
+        type: 'policy-load',
+        trigger,
+        outcome: result.ok ? 'loaded' : 'failed',
+        policy: { name: 'policies', version: result.version },
+        source: config.policyDir,
+        ...(result.ok ? {} : { error: result.message.slice(0, 2000) }),
+      })
+      .catch((err: unknown) => app.log.error({ err }, 'failed to record a policy load'));
+  let engine: PolicyEngine;
+  try {
+    engine = await PolicyEngine.create({
+      dir: config.policyDir,
+      logger: app.log,
+      watch: true,
+      onReload: (result) => {
+        void recordLoad('reload', result);
+      },
+    });
+  } catch (err) {
+    if (err instanceof PolicyLoadError) {
+      await audit
+        .append({
+          type: 'policy-load',
+          trigger: 'start',
+          outcome: 'failed',
+          source: config.policyDir,
+          error: err.message.slice(0, 2000),
+        })
+        .catch(() => undefined);
+    }
+    throw err;
+  }
+  closers.push(() => engine.close());
+  await recordLoad('start', {
+    ok: true,
+    version: engine.version,
+    previous: '',
+    changed: true,
+    policies: engine.current.policies.length,
+  });
+  const gate = new PolicyGate(engine, { manifests, configs, now: () => new Date() });
+  closers.push(() => gate.close());
+  return gate;
 }

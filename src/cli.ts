@@ -1,28 +1,67 @@
 #!/usr/bin/env node
-import { serve } from './server.js';
 
-const usage = `usage: pullgate <command>
+// Commands are imported lazily: `pullgate evaluate` runs once per image in CI gates and corpus scoring, and
+// must not pay for Fastify, undici and the database drivers it never uses.
+const usage = `usage: pullgate <command> [options]
 
 commands:
-  serve                       run the proxy (configuration from PULLGATE_* environment variables)
+  serve                         run the proxy (configuration from PULLGATE_* environment variables)
+  evaluate --config FILE|-      judge one image config JSON (or IMAGE) and print the decision as JSON
+  policy check [DIR]            validate policy files without starting
+  alerts list|show|approve|reject   review tag-mutation alerts (talks to the admin API)
+  tags history REPO:TAG         what a tag has meant over time (talks to the admin API)
+  decisions [--json] [filters]  query the decision log (talks to the admin API)
+  log verify [--data-dir DIR]   check the decision log's hash chain offline
+
+Run \`pullgate <command> --help\` for a command's options.
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
+  const [command, ...rest] = argv;
   switch (command) {
-    case 'serve':
+    case 'serve': {
+      const { serve } = await import('./server.js');
       await serve();
       return -1;
-    case undefined:
+    }
+    case 'evaluate': {
+      const { runEvaluate } = await import('./cli/evaluate.js');
+      return runEvaluate(rest);
+    }
+    case 'policy': {
+      if (rest[0] !== 'check') break;
+      const { runPolicyCheck } = await import('./cli/policy-check.js');
+      return runPolicyCheck(rest.slice(1));
+    }
+    case 'alerts': {
+      const { runAlerts } = await import('./cli/alerts.js');
+      return runAlerts(rest);
+    }
+    case 'tags': {
+      const { runTags } = await import('./cli/alerts.js');
+      return runTags(rest);
+    }
+    case 'decisions': {
+      const { runDecisions } = await import('./cli/decisions.js');
+      return runDecisions(rest);
+    }
+    case 'log': {
+      if (rest[0] !== 'verify') break;
+      const { runLogVerify } = await import('./cli/log-verify.js');
+      return runLogVerify(rest.slice(1));
+    }
     case '-h':
     case '--help':
     case 'help':
       process.stdout.write(usage);
-      return command === undefined ? 2 : 0;
+      return 0;
     default:
-      process.stderr.write(`pullgate: unknown command ${command}\n${usage}`);
-      return 2;
+      break;
   }
+  process.stderr.write(
+    command === undefined ? usage : `pullgate: unknown command ${argv.join(' ')}\n${usage}`,
+  );
+  return 2;
 }
 
 main(process.argv.slice(2)).then(

@@ -94,6 +94,13 @@ export interface Config {
   allowAnonymous: boolean;
   cacheMaxBytes: number;
   drainSeconds: number;
+  /** Refuse a denied manifest's HEAD with 403 too (default: the refusal comes on the GET, readable). */
+  denyOnHead: boolean;
+  /** Off only for benchmarks: images are then served unjudged. */
+  policyEnabled: boolean;
+  audit: { enabled: boolean; maxFileBytes: number; maxFileAgeMs: number; retentionDays: number | undefined };
+  /** Webhook receivers for tag-mutation alerts, from PULLGATE_WEBHOOKS (JSON: the URLs may hold tokens). */
+  webhooks: { url: string; format: 'json' | 'slack' }[];
   manifestMaxBytes: number;
   configMaxBytes: number;
   upstreamTimeouts: { connectMs: number; headersMs: number; bodyMs: number };
@@ -123,6 +130,42 @@ function formatIssues(where: string, error: z.ZodError): string {
 function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
   const result = schema.safeParse(value);
   if (!result.success) throw new ConfigError(formatIssues(where, result.error));
+  return result.data;
+}
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const webhooksSchema = z.array(
+  z.strictObject({
+    url: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL'),
+    format: z.enum(['json', 'slack']).default('json'),
+  }),
+);
+
+function parseWebhooks(text: string | undefined): { url: string; format: 'json' | 'slack' }[] {
+  if (text === undefined || text.trim() === '') return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ConfigError(
+      'environment PULLGATE_WEBHOOKS: expected a JSON array of {"url": ..., "format": "json"|"slack"}',
+    );
+  }
+  // The message names the place, never the URL itself: a Slack webhook URL is a credential.
+  const result = webhooksSchema.safeParse(json);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues
+        .map((i) => `environment PULLGATE_WEBHOOKS: ${i.path.join('.') || '(top level)'}: ${i.message}`)
+        .join('\n'),
+    );
+  }
   return result.data;
 }
 
@@ -276,6 +319,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       env.PULLGATE_DRAIN_SECONDS ?? fromFile.drainSeconds ?? 25,
       where('PULLGATE_DRAIN_SECONDS'),
     ),
+    denyOnHead: parseOrThrow(flag, env.PULLGATE_DENY_ON_HEAD ?? 'false', where('PULLGATE_DENY_ON_HEAD')),
+    policyEnabled: parseOrThrow(
+      flag,
+      env.PULLGATE_POLICY_ENABLED ?? 'true',
+      where('PULLGATE_POLICY_ENABLED'),
+    ),
+    audit: {
+      enabled: parseOrThrow(flag, env.PULLGATE_AUDIT_ENABLED ?? 'true', where('PULLGATE_AUDIT_ENABLED')),
+      maxFileBytes: parseOrThrow(
+        z.coerce.number().int().min(4096),
+        env.PULLGATE_AUDIT_MAX_FILE_BYTES ?? 64 * 1024 * 1024,
+        where('PULLGATE_AUDIT_MAX_FILE_BYTES'),
+      ),
+      maxFileAgeMs:
+        parseOrThrow(
+          seconds,
+          env.PULLGATE_AUDIT_MAX_FILE_AGE_HOURS ?? 24,
+          where('PULLGATE_AUDIT_MAX_FILE_AGE_HOURS'),
+        ) * 3600_000,
+      retentionDays:
+        env.PULLGATE_AUDIT_RETENTION_DAYS === undefined
+          ? undefined
+          : parseOrThrow(
+              z.coerce.number().int().positive(),
+              env.PULLGATE_AUDIT_RETENTION_DAYS,
+              where('PULLGATE_AUDIT_RETENTION_DAYS'),
+            ),
+    },
+    webhooks: parseWebhooks(env.PULLGATE_WEBHOOKS),
     // distribution-spec: registries SHOULD accept manifests up to 4 MiB; a proxy need not read more.
     manifestMaxBytes: 4 * 1024 * 1024,
     configMaxBytes: 8 * 1024 * 1024,

@@ -16,6 +16,11 @@ export interface ManifestBytes {
   bytes: Buffer;
 }
 
+/** Manifest bytes plus where they came from this time, for the decision record. */
+export interface FetchedManifest extends ManifestBytes {
+  source: 'cache' | 'upstream';
+}
+
 export interface TagResolution {
   digest: string;
   mediaType: string;
@@ -84,15 +89,16 @@ export class ManifestService {
     digest: Digest,
     accept: string,
     signal?: AbortSignal,
-  ): Promise<ManifestBytes> {
+  ): Promise<FetchedManifest> {
     const cached = await this.options.cache.get(route.upstream.host, route.repository, digest.value);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return { ...cached, source: 'cache' };
     const key = `${route.upstream.host}/${route.repository}@${digest.value}`;
-    return this.fetching.run(key, signal, async (shared) => {
-      const manifest = await this.fetchManifest(route, digest.value, accept, shared, digest.value);
-      await this.options.cache.put(route.upstream.host, route.repository, manifest);
-      return manifest;
+    const manifest = await this.fetching.run(key, signal, async (shared) => {
+      const fetched = await this.fetchManifest(route, digest.value, accept, shared, digest.value);
+      await this.options.cache.put(route.upstream.host, route.repository, fetched);
+      return fetched;
     });
+    return { ...manifest, source: 'upstream' };
   }
 
   private async headTag(

@@ -1,7 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import {
+  type DecisionFilters,
+  type DecisionRecord,
+  InvalidQueryError,
+  type RecordPage,
+} from '../audit/index.js';
 import type { ReviewResult } from '../store/tag-store.js';
+import type { AlertView } from '../tags/alert-view.js';
 import { toAlertView } from '../tags/alert-view.js';
 import type { TagHistory } from '../tags/history.js';
 
@@ -16,6 +23,16 @@ export interface AdminDependencies {
   resolveName?: (name: string) => { upstream: string; repository: string };
   /** Upstream assumed when a history query gives a repository but no upstream. */
   defaultUpstream?: string;
+  /** Records a review in the decision log; the review is only answered once this resolves. */
+  onReviewed?: (review: {
+    requestId: string;
+    alert: AlertView;
+    action: 'approve' | 'reject';
+    reviewer: string;
+    reason: string;
+  }) => Promise<void>;
+  /** Queries the decision log (`GET /admin/decisions`). */
+  decisions?: (filters: DecisionFilters) => Promise<RecordPage<DecisionRecord>>;
 }
 
 export class AdminError extends Error {
@@ -72,6 +89,18 @@ const listQuery = z.strictObject({
     .regex(/^[1-9]\d{0,15}$/, 'cursor must be the nextCursor of a previous page')
     .transform(Number)
     .optional(),
+});
+
+const decisionsQuery = z.strictObject({
+  repository: z.string().min(1).optional(),
+  digest: z.string().min(1).optional(),
+  decision: z.enum(['allow', 'warn', 'deny']).optional(),
+  rule: z.string().min(1).optional(),
+  client: z.string().min(1).optional(),
+  since: z.string().min(1).optional(),
+  until: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().min(1).optional(),
 });
 
 const historyQuery = z
@@ -169,12 +198,35 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDependencies)
             throw new AdminError(409, 'ALREADY_REVIEWED', `alert ${id} was already ${result.alert.status}`);
           case 'reviewed': {
             request.log.info({ alertId: id, action, reviewer: body.reviewer }, 'tag-mutation alert reviewed');
-            return deps.history.alert(id);
+            const alert = await deps.history.alert(id);
+            if (alert !== undefined) {
+              await deps.onReviewed?.({
+                requestId: request.id,
+                alert,
+                action,
+                reviewer: body.reviewer,
+                reason: body.reason,
+              });
+            }
+            return alert;
           }
         }
       };
       admin.post('/alerts/:id/approve', review('approve'));
       admin.post('/alerts/:id/reject', review('reject'));
+
+      admin.get('/decisions', async (request: FastifyRequest) => {
+        if (deps.decisions === undefined)
+          throw new AdminError(404, 'NOT_FOUND', 'the decision log is disabled');
+        const q = parse(decisionsQuery, request.query, 'query');
+        try {
+          const page = await deps.decisions(q);
+          return { records: page.records, nextCursor: page.nextCursor ?? null };
+        } catch (err) {
+          if (err instanceof InvalidQueryError) throw new AdminError(400, 'BAD_REQUEST', err.message);
+          throw err;
+        }
+      });
 
       admin.get('/tags/history', async (request: FastifyRequest) => {
         const q = parse(historyQuery, request.query, 'query');

@@ -1,16 +1,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseDigest } from '../oci/digest.js';
+import type { AuditSink } from '../audit/index.js';
+import { parseDigest, requireDigest } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import { distributionApiVersion, header } from '../oci/headers.js';
 import { defaultManifestAccept } from '../oci/media-types.js';
 import { parseRegistryPath, type Reference, referenceString } from '../oci/reference.js';
 import type { Metrics } from '../plugins/metrics.js';
 import type { BlobService } from '../registry/blob-service.js';
-import type { ManifestGate } from '../registry/gate.js';
+import type { ManifestGate, Verdict } from '../registry/gate.js';
 import type { ManifestService, TagResolution } from '../registry/manifest-service.js';
+import type { TagEvent, TagTracker } from '../registry/tag-tracker.js';
 import { firstHeader } from '../upstream/client.js';
 import { mapUpstreamStatus } from '../upstream/errors.js';
 import type { Route, UpstreamRouter } from '../upstream/router.js';
+import { type DecisionFacts, decisionRecord, exceptionRecords } from './decision-record.js';
 import { sendRegistryError } from './registry-error-handler.js';
 import { clientSignal } from './request-signal.js';
 
@@ -20,6 +23,10 @@ export interface V2Dependencies {
   blobs: BlobService;
   gate: () => ManifestGate;
   metrics: Metrics;
+  tracker: TagTracker;
+  audit: AuditSink;
+  /** Refuse on HEAD too (by default a refused HEAD answers headers and the GET carries the reason). */
+  denyOnHead: boolean;
   /** Who is pulling: undefined for anonymous. Throws UNAUTHORIZED when credentials are required. */
   authenticate: (request: FastifyRequest) => Promise<string | undefined>;
 }
@@ -152,33 +159,77 @@ async function serveManifest(
   reply: FastifyReply,
   req: ManifestRequest,
 ): Promise<FastifyReply> {
+  const started = performance.now();
   const accept = manifestAccept(request.headers.accept);
+  const client = { address: request.ip, user: req.user, userAgent: request.headers['user-agent'] };
+  const reference = referenceString(req.reference);
   let resolution: TagResolution | undefined;
+  let tagEvent: TagEvent | undefined;
   let digest = req.reference.kind === 'digest' ? req.reference.digest : undefined;
+  const record = (
+    verdict: Verdict,
+    served: string | undefined,
+    source: 'cache' | 'upstream' | 'stale',
+    status: number,
+  ) =>
+    recordDecision(deps, request, {
+      requestId: request.id,
+      client,
+      method: req.head ? 'HEAD' : 'GET',
+      upstream: req.route.upstream.host,
+      repository: req.route.repository,
+      reference,
+      digest: served,
+      verdict,
+      tagEvent,
+      source,
+      status,
+      durationMs: performance.now() - started,
+    });
+
   if (req.reference.kind === 'tag') {
     resolution = await deps.manifests.resolveTag(req.route, req.reference.tag, accept, req.signal);
-    digest = parseDigest(resolution.digest);
+    const decision = await deps.tracker.observe(
+      {
+        route: req.route,
+        name: req.name,
+        tag: req.reference.tag,
+        digest: resolution.digest,
+        mediaType: resolution.mediaType,
+        source: resolution.source,
+      },
+      req.signal,
+    );
+    tagEvent = decision.event;
+    if (decision.kind === 'refuse') {
+      const verdict: Verdict = {
+        kind: 'deny',
+        findings: [{ rule: 'tag-mutation', message: decision.message, mode: 'enforce' }],
+        message: decision.message,
+      };
+      return refuse(deps, request, reply, req, verdict, resolution.digest, (status) =>
+        record(verdict, resolution?.digest, resolution?.source === 'stale' ? 'stale' : 'upstream', status),
+      );
+    }
+    digest = parseDigest(decision.digest);
   }
   if (digest === undefined) {
     throw new RegistryError('UNAVAILABLE', 'upstream answered with an invalid digest', { status: 502 });
   }
   const manifest = await deps.manifests.getByDigest(req.route, digest, accept, req.signal);
+  const source = resolution?.source === 'stale' ? 'stale' : manifest.source;
   const verdict = await deps.gate().judge({
     route: req.route,
     name: req.name,
     reference: req.reference,
     manifest,
-    client: { address: request.ip, user: req.user, userAgent: request.headers['user-agent'] },
+    client,
     signal: req.signal,
   });
   if (verdict.kind === 'deny') {
-    throw new RegistryError('DENIED', verdict.message, {
-      detail: {
-        reference: referenceString(req.reference),
-        digest: manifest.digest,
-        findings: verdict.findings.map((f) => ({ rule: f.rule, key: f.key })),
-      },
-    });
+    return refuse(deps, request, reply, req, verdict, manifest.digest, (status) =>
+      record(verdict, manifest.digest, source, status),
+    );
   }
   const warnings = verdict.kind === 'warn' ? [...verdict.warnings] : [];
   if (resolution?.source === 'stale') {
@@ -186,6 +237,8 @@ async function serveManifest(
       `upstream unavailable; serving the last known digest for this tag (${resolution.staleReason ?? 'error'})`,
     );
   }
+  // The record is on disk before the client gets the answer (issue: durable decisions).
+  await record(verdict, manifest.digest, source, 200);
   reply
     .header(header.contentType, manifest.mediaType)
     .header(header.contentLength, String(manifest.bytes.length))
@@ -193,8 +246,66 @@ async function serveManifest(
     .header(header.etag, `"${manifest.digest}"`);
   if (warnings.length > 0) reply.header(header.warning, warnings.map(warningHeader));
   if (req.head) return reply.send();
-  deps.metrics.bytesServed.inc({ kind: 'manifest', source: 'proxy' }, manifest.bytes.length);
+  deps.metrics.bytesServed.inc({ kind: 'manifest', source }, manifest.bytes.length);
   return reply.send(manifest.bytes);
+}
+
+/**
+ * A refused manifest. GET answers 403 DENIED with the reason. A HEAD cannot carry a reason (it has no body), and
+ * containerd then shows a bare "403", so by default a refused HEAD answers the headers and the refusal comes on
+ * the GET that follows, where every client prints the message (DESIGN.md, "What real clients do"). Nothing is
+ * served either way: the bytes only ever go out on a GET.
+ */
+async function refuse(
+  deps: V2Dependencies,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  req: ManifestRequest,
+  verdict: Extract<Verdict, { kind: 'deny' }>,
+  digest: string,
+  record: (status: number) => Promise<void>,
+): Promise<FastifyReply> {
+  if (req.head && !deps.denyOnHead) {
+    const manifest = await deps.manifests.getByDigest(
+      req.route,
+      requireDigest(digest),
+      manifestAccept(request.headers.accept),
+      req.signal,
+    );
+    await record(200);
+    return reply
+      .header(header.contentType, manifest.mediaType)
+      .header(header.contentLength, String(manifest.bytes.length))
+      .header(header.dockerContentDigest, manifest.digest)
+      .header(header.warning, warningHeader(`refused on GET: ${verdict.message}`))
+      .send();
+  }
+  await record(403);
+  throw new RegistryError('DENIED', verdict.message, {
+    detail: {
+      reference: referenceString(req.reference),
+      digest,
+      findings: verdict.findings.map((f) => ({
+        rule: f.rule,
+        ...(f.key !== undefined ? { key: f.key } : {}),
+      })),
+    },
+  });
+}
+
+async function recordDecision(
+  deps: V2Dependencies,
+  request: FastifyRequest,
+  facts: DecisionFacts,
+): Promise<void> {
+  try {
+    for (const exception of exceptionRecords(facts)) await deps.audit.append(exception);
+    await deps.audit.append(decisionRecord(facts));
+  } catch (err) {
+    // A decision that cannot be recorded is not answered: the log's promise is that every answer is in it.
+    request.log.error({ err }, 'failed to record decision');
+    throw new RegistryError('UNAVAILABLE', 'decision log unavailable', { status: 503 });
+  }
 }
 
 async function serveTags(

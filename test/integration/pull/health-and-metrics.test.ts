@@ -34,7 +34,9 @@ describe('health and metrics', () => {
     expect(metrics).toMatch(
       /pullgate_upstream_requests_total\{upstream="docker.io",method="HEAD",status="200"\} [1-9]/,
     );
-    expect(metrics).toMatch(/pullgate_bytes_served_total\{kind="manifest",source="proxy"\} [1-9]/);
+    expect(metrics).toMatch(
+      /pullgate_bytes_served_total\{kind="manifest",source="(?:upstream|cache)"\} [1-9]/,
+    );
     expect(metrics).toMatch(/pullgate_upstream_request_duration_seconds_bucket/);
   });
 });

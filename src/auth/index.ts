@@ -1,0 +1,7 @@
+export {
+  type Authenticator,
+  type AuthenticatorOptions,
+  createAuthenticator,
+  REALM,
+} from './authenticator.js';
+export { AuthConfigError, parseHtpasswd, readHtpasswd } from './htpasswd.js';

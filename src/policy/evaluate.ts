@@ -1,0 +1,219 @@
+import { type CandidateException, candidateExceptions, type ExceptionRef, isExpired } from './exceptions.js';
+import type { ImageFacts } from './facts.js';
+import type { Finding, RuleId } from './finding.js';
+import { evaluateImageRules, IMAGE_RULE_IDS, type ImageRuleId } from './rules/index.js';
+import type { LoadedPolicy, PolicySet } from './schema.js';
+import { type ScopeInput, scopeMatches, scopeSpecificity } from './scope.js';
+
+/** Everything evaluate() needs besides the facts. The clock is an input: evaluate is pure. */
+export interface EvaluationContext extends ScopeInput {
+  /** Digest of the manifest asked for. */
+  digest: string;
+  /** For one platform of an index: that platform's image manifest digest. */
+  platformDigest?: string | undefined;
+  now: Date;
+}
+
+export type Mode = 'enforce' | 'audit';
+export type DecisionKind = 'allow' | 'warn' | 'deny';
+
+export interface DecisionFinding extends Finding {
+  mode: Mode;
+  /** The policy whose setting gave the rule its mode. */
+  policy: string;
+  /** Set when an exception would have waived this finding but has expired. */
+  expiredException?: ExceptionRef;
+}
+
+export interface WaivedFinding extends Finding {
+  exception: ExceptionRef;
+}
+
+export interface Decision {
+  decision: DecisionKind;
+  /** Findings that count: enforce ones deny, audit ones warn. */
+  findings: DecisionFinding[];
+  /** Findings an exception waived: recorded, never shown as a refusal. */
+  waived: WaivedFinding[];
+  exceptionsApplied: ExceptionRef[];
+  exceptionsExpired: ExceptionRef[];
+  /** The policies whose scope matched this pull. */
+  policyNames: string[];
+  policyVersion: string;
+}
+
+export interface RuleSetting {
+  mode: 'enforce' | 'audit' | 'off';
+  /** The policy that decided; undefined when no policy in scope sets the rule (then it is off). */
+  policy: string | undefined;
+  strict: boolean;
+  failClosed: boolean;
+}
+
+export interface ResolvedPolicy {
+  rules: Record<ImageRuleId, RuleSetting>;
+  artifacts: 'ignore' | 'judge';
+  matching: LoadedPolicy[];
+}
+
+const STRICTNESS = { off: 0, audit: 1, enforce: 2 } as const;
+
+/**
+ * How overlapping policies combine (policies/README.md, "Combining policies"): for each rule separately, of the
+ * policies in scope that set the rule, the one with the highest `priority` wins; among equal priorities the
+ * more specific scope (more dimensions named) wins; a remaining tie goes to the stricter mode. A rule no policy
+ * in scope sets is off.
+ */
+export function resolvePolicies(set: PolicySet, input: ScopeInput): ResolvedPolicy {
+  const matching = set.policies.filter((p) => scopeMatches(p.scope, input));
+  const rules = {} as Record<ImageRuleId, RuleSetting>;
+  for (const rule of IMAGE_RULE_IDS) {
+    let best: { policy: LoadedPolicy; mode: RuleSetting['mode']; strict: boolean } | undefined;
+    for (const policy of matching) {
+      const setting = policy.rules[rule];
+      if (setting === undefined) continue;
+      const strict = rule === 'run-as-root' && policy.rules['run-as-root']?.strict === true;
+      const candidate = { policy, mode: setting.mode, strict };
+      if (best === undefined || outranks(candidate, best)) best = candidate;
+    }
+    rules[rule] =
+      best === undefined
+        ? { mode: 'off', policy: undefined, strict: false, failClosed: true }
+        : {
+            mode: best.mode,
+            policy: best.policy.name,
+            strict: best.strict,
+            failClosed: best.policy.failClosed ?? true,
+          };
+  }
+  let artifacts: { policy: LoadedPolicy; value: 'ignore' | 'judge' } | undefined;
+  for (const policy of matching) {
+    if (policy.artifacts === undefined) continue;
+    const candidate = { policy, value: policy.artifacts };
+    if (
+      artifacts === undefined ||
+      compareRank(policy, artifacts.policy) > 0 ||
+      (compareRank(policy, artifacts.policy) === 0 && candidate.value === 'judge')
+    ) {
+      artifacts = candidate;
+    }
+  }
+  return { rules, artifacts: artifacts?.value ?? 'ignore', matching };
+}
+
+function compareRank(a: LoadedPolicy, b: LoadedPolicy): number {
+  if (a.priority !== b.priority) return a.priority - b.priority;
+  return scopeSpecificity(a.scope) - scopeSpecificity(b.scope);
+}
+
+function outranks(
+  a: { policy: LoadedPolicy; mode: RuleSetting['mode']; strict: boolean },
+  b: { policy: LoadedPolicy; mode: RuleSetting['mode']; strict: boolean },
+): boolean {
+  const rank = compareRank(a.policy, b.policy);
+  if (rank !== 0) return rank > 0;
+  if (STRICTNESS[a.mode] !== STRICTNESS[b.mode]) return STRICTNESS[a.mode] > STRICTNESS[b.mode];
+  return a.strict && !b.strict;
+}
+
+/** Judges one image config's facts under the policies in scope for this pull. Pure. */
+export function evaluate(set: PolicySet, facts: ImageFacts, context: EvaluationContext): Decision {
+  const resolved = resolvePolicies(set, context);
+  const enabled = IMAGE_RULE_IDS.filter((r) => resolved.rules[r].mode !== 'off');
+  const raw =
+    enabled.length === 0
+      ? []
+      : evaluateImageRules(facts, { strictRoot: resolved.rules['run-as-root'].strict, rules: enabled });
+  return decide(set, resolved, raw, context);
+}
+
+/**
+ * The decision when the image config could not be read (fetch failed, not an image config): each rule that is
+ * on becomes a finding saying it could not be checked. Enforced rules of a fail-closed policy refuse; others
+ * (audit mode, `failClosed: false`) only warn.
+ */
+export function evaluateUnavailable(set: PolicySet, context: EvaluationContext, reason: string): Decision {
+  const resolved = resolvePolicies(set, context);
+  const findings: DecisionFinding[] = [];
+  for (const rule of IMAGE_RULE_IDS) {
+    const setting = resolved.rules[rule];
+    if (setting.mode === 'off' || setting.policy === undefined) continue;
+    const refuse = setting.mode === 'enforce' && setting.failClosed;
+    findings.push({
+      rule,
+      kind: 'config-unavailable',
+      mode: refuse ? 'enforce' : 'audit',
+      policy: setting.policy,
+      message: `${rule}: not checked, ${reason}${refuse ? ' (fail-closed)' : ''}`,
+    });
+  }
+  return {
+    decision: decisionOf(findings),
+    findings,
+    waived: [],
+    exceptionsApplied: [],
+    exceptionsExpired: [],
+    policyNames: resolved.matching.map((p) => p.name),
+    policyVersion: set.version,
+  };
+}
+
+/** Findings from the rules, given their modes and passed through the exceptions in scope. */
+export function decide(
+  set: PolicySet,
+  resolved: ResolvedPolicy,
+  raw: readonly Finding[],
+  context: EvaluationContext,
+): Decision {
+  const candidates = candidateExceptions(resolved.matching, {
+    repository: context.repository,
+    digest: context.digest,
+    platformDigest: context.platformDigest,
+  });
+  const findings: DecisionFinding[] = [];
+  const waived: WaivedFinding[] = [];
+  const applied = new Map<string, ExceptionRef>();
+  const expired = new Map<string, ExceptionRef>();
+  for (const finding of raw) {
+    if (finding.rule === 'tag-mutation') continue;
+    const setting = resolved.rules[finding.rule];
+    if (setting.mode === 'off' || setting.policy === undefined) continue;
+    const covering = candidates.filter((c) => c.exception.rules.includes(finding.rule));
+    const active = covering.find((c) => !isExpired(c.exception, context.now));
+    if (active !== undefined) {
+      applied.set(refKey(active), active.ref);
+      waived.push({ ...finding, exception: active.ref });
+      continue;
+    }
+    const lapsed: CandidateException | undefined = covering[0];
+    if (lapsed !== undefined) expired.set(refKey(lapsed), lapsed.ref);
+    findings.push({
+      ...finding,
+      mode: setting.mode,
+      policy: setting.policy,
+      ...(lapsed === undefined ? {} : { expiredException: lapsed.ref }),
+    });
+  }
+  return {
+    decision: decisionOf(findings),
+    findings,
+    waived,
+    exceptionsApplied: [...applied.values()],
+    exceptionsExpired: [...expired.values()],
+    policyNames: resolved.matching.map((p) => p.name),
+    policyVersion: set.version,
+  };
+}
+
+function refKey(c: CandidateException): string {
+  return `${c.ref.policy}#${c.ref.index}`;
+}
+
+export function decisionOf(findings: readonly { mode: Mode }[]): DecisionKind {
+  if (findings.some((f) => f.mode === 'enforce')) return 'deny';
+  if (findings.length > 0) return 'warn';
+  return 'allow';
+}
+
+/** Rule ids that a decision can carry (image rules only; tag-mutation is decided elsewhere). */
+export type DecisionRuleId = Exclude<RuleId, 'tag-mutation'>;

@@ -1,0 +1,438 @@
+import NodeCache from 'node-cache';
+import { Coalescer } from '../cache/coalesce.js';
+import { parseDigest } from '../oci/digest.js';
+import {
+  type Descriptor,
+  type ImageManifest,
+  isAttestationDescriptor,
+  type ParsedManifest,
+  parseManifest,
+} from '../oci/manifest.js';
+import {
+  isImageConfigMediaType,
+  isImageManifestMediaType,
+  isIndexMediaType,
+  mediaType,
+} from '../oci/media-types.js';
+import type { ConfigFetcher } from '../registry/config-fetcher.js';
+import type { GateFinding, GateInput, ManifestGate, Verdict, VerdictException } from '../registry/gate.js';
+import type { ManifestBytes, ManifestService } from '../registry/manifest-service.js';
+import type { Route } from '../upstream/router.js';
+import type { PolicyEngine } from './engine.js';
+import {
+  type Decision,
+  type DecisionFinding,
+  type DecisionKind,
+  decisionOf,
+  type EvaluationContext,
+  evaluate,
+  evaluateUnavailable,
+  resolvePolicies,
+} from './evaluate.js';
+import type { ExceptionRef } from './exceptions.js';
+import { exceptionExpiresAt } from './exceptions.js';
+import { imageFacts } from './facts.js';
+import type { PolicySet } from './schema.js';
+import { scopeMatches } from './scope.js';
+
+export interface PolicyGateDependencies {
+  manifests: Pick<ManifestService, 'getByDigest'>;
+  configs: Pick<ConfigFetcher, 'fetch'>;
+  now: () => Date;
+  /** Seconds a decision is reused (also bounded by the next exception expiry). Default 600. */
+  decisionTtlSeconds?: number;
+}
+
+/** What the gate decided for one manifest, as cached. */
+export interface GateDecision {
+  decision: DecisionKind;
+  findings: GateFinding[];
+  waived: GateFinding[];
+  exceptionsApplied: ExceptionRef[];
+  exceptionsExpired: ExceptionRef[];
+  policyNames: string[];
+  policyVersion: string;
+  /** Decided without the facts (config unavailable): not cached, the next pull tries again. */
+  transient: boolean;
+}
+
+interface Judged {
+  decision: Decision;
+  transient: boolean;
+  platform?: string;
+  /** Config digest of a judged image manifest, with whether its rules refused it. */
+  config?: { digest: string; refused: boolean };
+}
+
+const IMAGE_MANIFEST_ACCEPT = [mediaType.ociManifest, mediaType.dockerManifest].join(', ');
+const MAX_INDEX_DEPTH = 2;
+const MAX_REFUSED_CONFIGS = 100_000;
+
+/**
+ * The policy engine at the manifest route: every manifest served (tag or digest, GET or HEAD) is judged here.
+ * An image manifest by its config blob; an index by its platform manifests (attestations skipped); other
+ * artifacts only if a policy asks. Decisions are cached per (manifest digest, policy version, the policies and
+ * exceptions in scope), so HEAD and GET agree and a repeat pull costs no second evaluation.
+ */
+export class PolicyGate implements ManifestGate {
+  private readonly decisions = new NodeCache({ useClones: false, checkperiod: 60 });
+  /** upstream/repository@digest → the tag last resolved to it, so a pull by digest meets tag scopes too. */
+  private readonly tagOf = new NodeCache({
+    useClones: false,
+    stdTTL: 3600,
+    checkperiod: 300,
+    maxKeys: 100_000,
+  });
+  private readonly judging = new Coalescer<GateDecision>();
+  /** Config digests of refused images: the blob route refuses them, and they are never cached on disk. */
+  private readonly refused = new Set<string>();
+  private evaluations = 0;
+
+  constructor(
+    private readonly engine: Pick<PolicyEngine, 'current'>,
+    private readonly deps: PolicyGateDependencies,
+  ) {}
+
+  /** How many evaluations ran (not served from the cache): for tests and metrics. */
+  get evaluationCount(): number {
+    return this.evaluations;
+  }
+
+  isRefusedConfig(digest: string): boolean {
+    return this.refused.has(digest);
+  }
+
+  close(): void {
+    this.decisions.close();
+    this.tagOf.close();
+  }
+
+  async judge(input: GateInput): Promise<Verdict> {
+    const set = this.engine.current;
+    const upstream = input.route.upstream.host;
+    const repository = input.route.repository;
+    const digest = input.manifest.digest;
+    const tagKey = `${upstream}/${repository}@${digest}`;
+    let tag: string | undefined;
+    if (input.reference.kind === 'tag') {
+      tag = input.reference.tag;
+      this.tagOf.set(tagKey, tag);
+    } else {
+      tag = this.tagOf.get<string>(tagKey);
+    }
+    const context: EvaluationContext = {
+      upstream,
+      repository,
+      tag,
+      user: input.client.user,
+      address: input.client.address,
+      digest,
+      now: this.deps.now(),
+    };
+    // The cache key holds what can change the decision: which policies are in scope for this client and
+    // reference (user, network, tag), the repository (exceptions), the digest and the policy version.
+    const inScope = set.policies.flatMap((p, i) => (scopeMatches(p.scope, context) ? [i] : []));
+    const key = `${digest}|${set.version}|${upstream}/${repository}|${inScope.join(',')}`;
+    const cached = this.decisions.get<GateDecision>(key);
+    if (cached !== undefined) return toVerdict(cached, true);
+    const decided = await this.judging.run(key, input.signal, async (signal) => {
+      const result = await this.judgeManifest(set, context, input.route, input.manifest, signal);
+      if (!result.transient) this.decisions.set(key, result, this.ttlSeconds(set, context));
+      return result;
+    });
+    return toVerdict(decided, false);
+  }
+
+  private ttlSeconds(set: PolicySet, context: EvaluationContext): number {
+    let ttl = this.deps.decisionTtlSeconds ?? 600;
+    const now = context.now.getTime();
+    for (const policy of resolvePolicies(set, context).matching) {
+      for (const exception of policy.exceptions) {
+        const left = (exceptionExpiresAt(exception).getTime() - now) / 1000;
+        if (left > 0) ttl = Math.min(ttl, Math.ceil(left));
+      }
+    }
+    return Math.max(1, ttl);
+  }
+
+  private async judgeManifest(
+    set: PolicySet,
+    context: EvaluationContext,
+    route: Route,
+    manifest: ManifestBytes,
+    signal: AbortSignal,
+  ): Promise<GateDecision> {
+    const parsed = parseManifest(manifest.bytes, manifest.mediaType);
+    const judged = await this.judgeParsed(set, context, route, parsed, signal, 0, undefined);
+    this.evaluations++;
+    for (const j of judged) {
+      if (j.config === undefined) continue;
+      if (j.config.refused) {
+        if (this.refused.size >= MAX_REFUSED_CONFIGS) this.refused.clear();
+        this.refused.add(j.config.digest);
+      } else if (j.decision.decision !== 'deny') {
+        // A later decision that serves this config (a new policy, an exception) lifts the refusal.
+        this.refused.delete(j.config.digest);
+      }
+    }
+    return combine(set, judged);
+  }
+
+  private async judgeParsed(
+    set: PolicySet,
+    context: EvaluationContext,
+    route: Route,
+    parsed: ParsedManifest,
+    signal: AbortSignal,
+    depth: number,
+    platform: string | undefined,
+  ): Promise<Judged[]> {
+    switch (parsed.kind) {
+      case 'image':
+        return [await this.judgeImage(set, context, route, parsed.manifest, signal, platform)];
+      case 'index': {
+        const children = parsed.index.manifests.filter(
+          (d) =>
+            !isAttestationDescriptor(d) &&
+            (isImageManifestMediaType(d.mediaType) ||
+              (isIndexMediaType(d.mediaType) && depth < MAX_INDEX_DEPTH)),
+        );
+        const results = await Promise.all(
+          children.map((child) => this.judgeChild(set, context, route, child, signal, depth)),
+        );
+        return results.flat();
+      }
+      case 'other':
+        // Not an OCI/Docker schema 2 manifest (schema 1, unknown types): there is no image config to judge.
+        return [];
+    }
+  }
+
+  private async judgeChild(
+    set: PolicySet,
+    context: EvaluationContext,
+    route: Route,
+    child: Descriptor,
+    signal: AbortSignal,
+    depth: number,
+  ): Promise<Judged[]> {
+    const platform = platformLabel(child);
+    const childContext: EvaluationContext = { ...context, platformDigest: child.digest };
+    const digest = parseDigest(child.digest);
+    if (digest === undefined) {
+      return [unavailable(set, childContext, 'the index names an invalid digest', platform)];
+    }
+    let bytes: ManifestBytes;
+    try {
+      bytes = await this.deps.manifests.getByDigest(
+        route,
+        digest,
+        isIndexMediaType(child.mediaType) ? child.mediaType : IMAGE_MANIFEST_ACCEPT,
+        signal,
+      );
+    } catch (err) {
+      if (signal.aborted) throw err;
+      return [
+        unavailable(
+          set,
+          childContext,
+          `the platform manifest could not be fetched (${reason(err)})`,
+          platform,
+        ),
+      ];
+    }
+    const parsed = parseManifest(bytes.bytes, bytes.mediaType);
+    return this.judgeParsed(set, childContext, route, parsed, signal, depth + 1, platform);
+  }
+
+  private async judgeImage(
+    set: PolicySet,
+    context: EvaluationContext,
+    route: Route,
+    manifest: ImageManifest,
+    signal: AbortSignal,
+    platform: string | undefined,
+  ): Promise<Judged> {
+    const config = manifest.config;
+    const isImage = isImageConfigMediaType(config.mediaType);
+    if (!isImage && resolvePolicies(set, context).artifacts === 'ignore') {
+      // Helm charts, signatures, SBOMs: image rules do not apply (issue 3, "Where rules apply").
+      return { decision: emptyDecision(set, context), transient: false, ...withPlatform(platform) };
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await this.deps.configs.fetch(route, config.digest, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      return unavailable(set, context, `the image config could not be fetched (${reason(err)})`, platform);
+    }
+    let facts: ReturnType<typeof imageFacts>;
+    try {
+      facts = imageFacts(JSON.parse(bytes.toString('utf8')));
+    } catch {
+      // Not JSON or not shaped like an image config. Never echo the content: it may hold the secret.
+      const decision = evaluateUnavailable(
+        set,
+        context,
+        isImage
+          ? 'the image config is not a valid image config'
+          : 'the artifact config is not an image config',
+      );
+      return { decision, transient: false, ...withPlatform(platform) };
+    }
+    const decision = evaluate(set, facts, context);
+    const refused = decision.decision === 'deny';
+    return {
+      decision,
+      transient: false,
+      config: { digest: config.digest, refused },
+      ...withPlatform(platform),
+    };
+  }
+}
+
+function withPlatform(platform: string | undefined): { platform?: string } {
+  return platform === undefined ? {} : { platform };
+}
+
+function unavailable(
+  set: PolicySet,
+  context: EvaluationContext,
+  why: string,
+  platform: string | undefined,
+): Judged {
+  return { decision: evaluateUnavailable(set, context, why), transient: true, ...withPlatform(platform) };
+}
+
+function emptyDecision(set: PolicySet, context: EvaluationContext): Decision {
+  return {
+    decision: 'allow',
+    findings: [],
+    waived: [],
+    exceptionsApplied: [],
+    exceptionsExpired: [],
+    policyNames: resolvePolicies(set, context).matching.map((p) => p.name),
+    policyVersion: set.version,
+  };
+}
+
+function reason(err: unknown): string {
+  return err instanceof Error ? err.message : 'error';
+}
+
+export function platformLabel(descriptor: Descriptor): string | undefined {
+  const p = descriptor.platform;
+  if (p === undefined) return undefined;
+  return [p.os, p.architecture, p.variant].filter((s) => s !== undefined && s !== '').join('/');
+}
+
+function gateFinding(
+  f: DecisionFinding | (DecisionFinding & { exception?: ExceptionRef }),
+  platform?: string,
+): GateFinding {
+  return {
+    rule: f.rule,
+    ...(f.key === undefined ? {} : { key: f.key }),
+    message: f.message,
+    mode: f.mode,
+    ...(f.kind === undefined ? {} : { kind: f.kind }),
+    ...(platform === undefined ? {} : { platform }),
+    policy: f.policy,
+  };
+}
+
+/** One decision for the whole manifest: an index is refused if any platform is. */
+function combine(set: PolicySet, judged: readonly Judged[]): GateDecision {
+  const findings: GateFinding[] = [];
+  const waived: GateFinding[] = [];
+  const applied = new Map<string, ExceptionRef>();
+  const expired = new Map<string, ExceptionRef>();
+  const names = new Set<string>();
+  for (const j of judged) {
+    for (const f of j.decision.findings) {
+      findings.push(gateFinding(f, j.platform));
+      if (f.expiredException !== undefined) expired.set(refId(f.expiredException), f.expiredException);
+    }
+    for (const f of j.decision.waived) {
+      waived.push({
+        rule: f.rule,
+        ...(f.key === undefined ? {} : { key: f.key }),
+        message: f.message,
+        ...(j.platform === undefined ? {} : { platform: j.platform }),
+        policy: f.exception.policy,
+      });
+    }
+    for (const e of j.decision.exceptionsApplied) applied.set(refId(e), e);
+    for (const e of j.decision.exceptionsExpired) expired.set(refId(e), e);
+    for (const n of j.decision.policyNames) names.add(n);
+  }
+  return {
+    decision: decisionOf(findings.map((f) => ({ mode: f.mode ?? 'enforce' }))),
+    findings,
+    waived,
+    exceptionsApplied: [...applied.values()],
+    exceptionsExpired: [...expired.values()],
+    policyNames: [...names],
+    policyVersion: set.version,
+    transient: judged.some((j) => j.transient),
+  };
+}
+
+function refId(e: ExceptionRef): string {
+  return `${e.policy}#${e.index}`;
+}
+
+/**
+ * Messages name each rule and variable (never a value), once, with the platforms that have it:
+ * `run-as-root: image config has no USER (runs as root) [linux/amd64, linux/arm64]`.
+ */
+export function summarize(findings: readonly GateFinding[], expired: readonly ExceptionRef[] = []): string[] {
+  const byMessage = new Map<string, string[]>();
+  for (const f of findings) {
+    const platforms = byMessage.get(f.message) ?? [];
+    if (f.platform !== undefined && !platforms.includes(f.platform)) platforms.push(f.platform);
+    byMessage.set(f.message, platforms);
+  }
+  const out = [...byMessage].map(([message, platforms]) =>
+    platforms.length === 0 ? message : `${message} [${platforms.join(', ')}]`,
+  );
+  for (const e of expired) {
+    out.push(
+      `exception ${e.policy}#${e.index} for ${e.rules.join(', ')} (owner ${e.owner}) expired ${e.expires}`,
+    );
+  }
+  return out;
+}
+
+function toVerdict(d: GateDecision, cached: boolean): Verdict {
+  const policy = {
+    version: d.policyVersion,
+    names: d.policyNames,
+    exceptionsApplied: d.exceptionsApplied.map(exceptionRecord),
+    exceptionsExpired: d.exceptionsExpired.map(exceptionRecord),
+    waived: d.waived,
+    cached,
+  };
+  switch (d.decision) {
+    case 'deny': {
+      const enforced = d.findings.filter((f) => f.mode === 'enforce');
+      const audited = d.findings.filter((f) => f.mode !== 'enforce');
+      const message = summarize(enforced, d.exceptionsExpired).join('; ');
+      const extra = audited.length > 0 ? `; audit: ${summarize(audited).join('; ')}` : '';
+      return { kind: 'deny', findings: d.findings, message: `${message}${extra}`, policy };
+    }
+    case 'warn':
+      return {
+        kind: 'warn',
+        findings: d.findings,
+        warnings: summarize(d.findings, d.exceptionsExpired).map((m) => `pullgate policy audit: ${m}`),
+        policy,
+      };
+    case 'allow':
+      return { kind: 'allow', findings: [], policy };
+  }
+}
+
+function exceptionRecord(e: ExceptionRef): VerdictException {
+  return { ...e, rules: [...e.rules] };
+}

@@ -1,0 +1,168 @@
+import { digestOf, parseDigest } from '../oci/digest.js';
+import { header } from '../oci/headers.js';
+import { type Descriptor, isAttestationDescriptor, parseManifest } from '../oci/manifest.js';
+import {
+  baseMediaType,
+  defaultManifestAccept,
+  isImageConfigMediaType,
+  isImageManifestMediaType,
+} from '../oci/media-types.js';
+import { ConfigFetcher } from '../registry/config-fetcher.js';
+import { firstHeader, UpstreamClient } from '../upstream/client.js';
+import { mapUpstreamStatus } from '../upstream/errors.js';
+import { readBounded } from '../upstream/read-bounded.js';
+import type { Route } from '../upstream/router.js';
+
+/** An image reference as `docker pull` takes it: `[host[:port]/]repository[:tag][@digest]`. */
+export interface ImageReference {
+  /** The registry host as written (`docker.io` when none was). */
+  host: string;
+  repository: string;
+  tag: string | undefined;
+  digest: string | undefined;
+}
+
+const DOCKER_HUB = 'docker.io';
+
+export function parseImageReference(input: string): ImageReference | undefined {
+  let rest = input.trim();
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    if (parseDigest(digest) === undefined) return undefined;
+    rest = rest.slice(0, at);
+  }
+  let host = DOCKER_HUB;
+  const slash = rest.indexOf('/');
+  const first = slash < 0 ? '' : rest.slice(0, slash);
+  // distribution/reference: the first component is a host if it has a dot or a port, or is localhost.
+  if (slash > 0 && (first.includes('.') || first.includes(':') || first === 'localhost')) {
+    host = first;
+    rest = rest.slice(slash + 1);
+  }
+  let tag: string | undefined;
+  const colon = rest.lastIndexOf(':');
+  if (colon > rest.lastIndexOf('/')) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+  }
+  if (!/^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/.test(rest)) {
+    return undefined;
+  }
+  if (tag !== undefined && !/^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/.test(tag)) return undefined;
+  if ((host === DOCKER_HUB || host === 'index.docker.io') && !rest.includes('/')) rest = `library/${rest}`;
+  if (tag === undefined && digest === undefined) tag = 'latest';
+  return { host: host === 'index.docker.io' ? DOCKER_HUB : host, repository: rest, tag, digest };
+}
+
+export interface FetchedImage {
+  platform?: string;
+  /** The platform's image manifest digest, for an index. */
+  platformDigest?: string;
+  /** The config bytes; undefined with `error` when it could not be fetched or is not an image config. */
+  config?: Buffer;
+  error?: string;
+}
+
+export interface FetchedReference {
+  digest: string;
+  images: FetchedImage[];
+}
+
+const MANIFEST_MAX = 4 * 1024 * 1024;
+const CONFIG_MAX = 8 * 1024 * 1024;
+
+/**
+ * Fetches the image configs a reference names, for `pullgate evaluate IMAGE`: the image manifest's config, or
+ * each platform's config for an index (attestations skipped). Anonymous or Bearer-token pulls, or Basic with
+ * the given credentials.
+ */
+export async function fetchImageConfigs(
+  ref: ImageReference,
+  options: { insecure: boolean; credentials?: { username: string; password: string } | undefined },
+): Promise<FetchedReference> {
+  const url =
+    ref.host === DOCKER_HUB
+      ? 'https://registry-1.docker.io'
+      : `${options.insecure ? 'http' : 'https'}://${ref.host}`;
+  const client = new UpstreamClient(
+    { host: ref.host, url, libraryPrefix: false, tagTtlSeconds: 0, credentials: options.credentials },
+    { timeouts: { connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000 } },
+  );
+  const route: Route = { upstream: client, repository: ref.repository };
+  const signal = AbortSignal.timeout(120_000);
+  try {
+    const top = await getManifest(route, ref.digest ?? ref.tag ?? 'latest', defaultManifestAccept, signal);
+    const parsed = parseManifest(top.bytes, top.mediaType);
+    const configs = new ConfigFetcher(CONFIG_MAX);
+    const one = async (
+      config: Descriptor,
+      extra: Omit<FetchedImage, 'config' | 'error'>,
+    ): Promise<FetchedImage> => {
+      if (!isImageConfigMediaType(config.mediaType))
+        return { ...extra, error: 'not an image (artifact config)' };
+      try {
+        return { ...extra, config: await configs.fetch(route, config.digest, signal) };
+      } catch (err) {
+        return { ...extra, error: err instanceof Error ? err.message : 'error' };
+      }
+    };
+    if (parsed.kind === 'image')
+      return { digest: top.digest, images: [await one(parsed.manifest.config, {})] };
+    if (parsed.kind === 'index') {
+      const images: FetchedImage[] = [];
+      for (const child of parsed.index.manifests) {
+        if (isAttestationDescriptor(child) || !isImageManifestMediaType(child.mediaType)) continue;
+        const p = child.platform;
+        const extra = {
+          ...(p === undefined
+            ? {}
+            : { platform: [p.os, p.architecture, p.variant].filter(Boolean).join('/') }),
+          platformDigest: child.digest,
+        };
+        const m = await getManifest(route, child.digest, child.mediaType, signal);
+        const pm = parseManifest(m.bytes, m.mediaType);
+        images.push(
+          pm.kind === 'image'
+            ? await one(pm.manifest.config, extra)
+            : { ...extra, error: 'not an image manifest' },
+        );
+      }
+      return { digest: top.digest, images };
+    }
+    return { digest: top.digest, images: [] };
+  } finally {
+    await client.close();
+  }
+}
+
+async function getManifest(
+  route: Route,
+  reference: string,
+  accept: string,
+  signal: AbortSignal,
+): Promise<{ digest: string; mediaType: string | undefined; bytes: Buffer }> {
+  const res = await route.upstream.request({
+    method: 'GET',
+    path: `/v2/${route.repository}/manifests/${encodeURIComponent(reference)}`,
+    repository: route.repository,
+    headers: { accept },
+    signal,
+  });
+  if (res.status !== 200) {
+    await res.body.dump();
+    throw mapUpstreamStatus(
+      res.status,
+      'manifest',
+      route.upstream.host,
+      firstHeader(res.headers[header.retryAfter]),
+    );
+  }
+  const bytes = await readBounded(res.body, MANIFEST_MAX);
+  const digest = digestOf(bytes);
+  if (reference.startsWith('sha256:') && digest !== reference) {
+    throw new Error(`registry ${route.upstream.host} sent a manifest whose digest does not match`);
+  }
+  return { digest, mediaType: baseMediaType(firstHeader(res.headers[header.contentType])), bytes };
+}
