@@ -162,6 +162,10 @@ async function wire(
     allowAnonymous: config.allowAnonymous,
   });
 
+  // The request id is the decision record's `requestId`: a client (or a support ticket) can name its pull.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
