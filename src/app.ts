@@ -24,6 +24,8 @@ import { v2Routes } from './routes/v2.js';
 import { openStore } from './store/index.js';
 import { createDescriber } from './tags/describer.js';
 import { TagHistory } from './tags/history.js';
+import { defaultTagMutationSettings } from './tags/mutation-policy.js';
+import { tagMutationSettingsFrom } from './tags/policy-settings.js';
 import { UpstreamClient } from './upstream/client.js';
 import { UpstreamRouter } from './upstream/router.js';
 
@@ -106,7 +108,7 @@ async function wire(
     tagTtlSeconds: (host) => upstreamConfigs.get(host)?.tagTtlSeconds ?? config.tagTtlSeconds,
   });
   closers.push(() => manifests.close());
-  const configs = new ConfigFetcher(config.configMaxBytes);
+  const configs = new ConfigFetcher(config.configMaxBytes, blobStore);
 
   const auditDir = join(config.dataDir, 'audit');
   const audit: AuditSink = await openAuditLog({
@@ -119,9 +121,23 @@ async function wire(
   });
   closers.push(() => audit.close());
 
-  const gate =
-    overrides.gate ??
-    (config.policyEnabled ? await policyGate(app, config, audit, manifests, configs, closers) : allowAll);
+  const engine = config.policyEnabled ? await policyEngine(app, config, audit, closers) : undefined;
+  let gate: ManifestGate = allowAll;
+  if (overrides.gate !== undefined) gate = overrides.gate;
+  else if (engine !== undefined) {
+    const policyGate = new PolicyGate(engine, { manifests, configs, now: () => new Date() });
+    closers.push(() => policyGate.close());
+    gate = policyGate;
+  }
+  // Recomputed only when the policy version changes (a reload).
+  let tagSettings = { version: '', settings: defaultTagMutationSettings };
+  const tagMutationSettings = () => {
+    if (engine === undefined) return defaultTagMutationSettings;
+    if (tagSettings.version !== engine.version) {
+      tagSettings = { version: engine.version, settings: tagMutationSettingsFrom(engine.current) };
+    }
+    return tagSettings.settings;
+  };
 
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   closers.push(() => store.close());
@@ -135,6 +151,7 @@ async function wire(
     store,
     describe: createDescriber({ manifests, configs, envKey: await store.secret('env-hmac') }),
     receivers: config.webhooks,
+    settings: tagMutationSettings,
     policyDecision: async (route, digest, signal) => {
       const parsed = parseDigest(digest);
       if (parsed === undefined) return undefined;
@@ -216,14 +233,12 @@ async function wire(
   });
 }
 
-async function policyGate(
+async function policyEngine(
   app: FastifyInstance,
   config: Config,
   audit: AuditSink,
-  manifests: ManifestService,
-  configs: ConfigFetcher,
   closers: (() => Promise<void> | void)[],
-): Promise<ManifestGate> {
+): Promise<PolicyEngine> {
   const recordLoad = (trigger: 'start' | 'reload', result: ReloadResult) =>
     audit
       .append({
@@ -267,7 +282,5 @@ async function policyGate(
     changed: true,
     policies: engine.current.policies.length,
   });
-  const gate = new PolicyGate(engine, { manifests, configs, now: () => new Date() });
-  closers.push(() => gate.close());
-  return gate;
+  return engine;
 }

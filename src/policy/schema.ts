@@ -41,11 +41,30 @@ export const runAsRootRuleSchema = z.strictObject({
   strict: z.boolean().optional(),
 });
 
-// tag-mutation belongs to the tags component; accept its settings loosely here so one file can hold both.
-const tagMutationRuleSchema = z.looseObject({
-  mode: ruleModeSchema.optional(),
-  action: z.string().optional(),
+// The tag-mutation rule: what happens when a tag's digest changes upstream (src/tags/mutation-policy.ts).
+// `patterns` are tried first, in order, within the policy's scope; then the default for the tag's class.
+const tagMutationActionSchema = z.enum(['alert', 'pin', 'deny', 'record']);
+const tagSeveritySchema = z.enum(['info', 'low', 'medium', 'high', 'critical']);
+const tagMutationClassRule = z.strictObject({
+  action: tagMutationActionSchema,
+  severity: tagSeveritySchema.optional(),
 });
+const tagMutationRuleSchema = z.strictObject({
+  /** enforce: as configured; audit: `pin` and `deny` only alert; off: history is recorded, nothing else. */
+  mode: ruleModeSchema.optional(),
+  patterns: z
+    .array(
+      tagMutationClassRule.extend({
+        tags: glob,
+        repositories: glob.optional(),
+        upstreams: glob.optional(),
+      }),
+    )
+    .optional(),
+  'fully-qualified': tagMutationClassRule.optional(),
+  floating: tagMutationClassRule.optional(),
+});
+export type TagMutationRuleConfig = z.infer<typeof tagMutationRuleSchema>;
 
 export const rulesSchema = z.strictObject({
   'run-as-root': runAsRootRuleSchema.optional(),

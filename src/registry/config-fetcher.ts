@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import type { BlobStore } from '../cache/blob-store.js';
 import { digestOf } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
@@ -12,9 +14,15 @@ import type { Route } from '../upstream/router.js';
  * land in the blob cache on disk.
  */
 export class ConfigFetcher {
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxBytes: number,
+    /** Configs a client already pulled (so allowed then) are on disk; reading them spares the upstream. */
+    private readonly blobs?: Pick<BlobStore, 'lookup'>,
+  ) {}
 
   async fetch(route: Route, digest: string, signal: AbortSignal): Promise<Buffer> {
+    const cached = await this.fromCache(digest);
+    if (cached !== undefined) return cached;
     const host = route.upstream.host;
     const res = await route.upstream.request({
       method: 'GET',
@@ -47,5 +55,14 @@ export class ConfigFetcher {
       );
     }
     return bytes;
+  }
+
+  private async fromCache(digest: string): Promise<Buffer | undefined> {
+    const hit = this.blobs?.lookup(digest);
+    if (hit === undefined || hit.size > this.maxBytes) return undefined;
+    const bytes = await readFile(hit.path).catch(() => undefined);
+    if (bytes === undefined) return undefined;
+    // Verified like any other read: a changed byte on disk is a miss, and the upstream is asked instead.
+    return digestOf(bytes, digest.startsWith('sha512:') ? 'sha512' : 'sha256') === digest ? bytes : undefined;
   }
 }

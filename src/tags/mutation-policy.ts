@@ -19,6 +19,8 @@ export const tagMutationPatternSchema = ruleSchema.extend({
   repositories: z.string().min(1).optional(),
   /** Glob over the upstream host (`docker.io`, `ghcr.io`); all when absent. */
   upstreams: z.string().min(1).optional(),
+  /** Only tags of this class (a policy's scoped `fully-qualified` / `floating` setting); all when absent. */
+  tagClass: z.enum(['fully-qualified', 'floating']).optional(),
 });
 export type TagMutationPattern = z.infer<typeof tagMutationPatternSchema>;
 
@@ -71,6 +73,7 @@ export function tagMutationRule(
   const tagClass = classifyTag(target.tag);
   for (const [i, p] of settings.patterns.entries()) {
     if (
+      (p.tagClass === undefined || p.tagClass === tagClass) &&
       matches(p.tags, target.tag) &&
       matches(p.repositories, target.repository) &&
       matches(p.upstreams, target.upstream)
