@@ -26,6 +26,7 @@ import { createDescriber } from './tags/describer.js';
 import { TagHistory } from './tags/history.js';
 import { defaultTagMutationSettings } from './tags/mutation-policy.js';
 import { tagMutationSettingsFrom } from './tags/policy-settings.js';
+import { TagWatcher, upstreamTagResolver } from './tags/watch.js';
 import { UpstreamClient } from './upstream/client.js';
 import { UpstreamRouter } from './upstream/router.js';
 
@@ -100,12 +101,19 @@ async function wire(
   });
   closers.push(() => Promise.all(router.all.map((u) => u.close())).then(() => undefined));
 
+  // Bound once the store is open; the manifest service asks it only when an upstream is down.
+  let history: TagHistory | undefined;
   const blobStore = new BlobStore(join(config.dataDir, 'cache'), config.cacheMaxBytes);
   await blobStore.init();
   const manifests = new ManifestService({
     manifestMaxBytes: config.manifestMaxBytes,
     cache: new ManifestCache(join(config.dataDir, 'cache', 'manifests')),
     tagTtlSeconds: (host) => upstreamConfigs.get(host)?.tagTtlSeconds ?? config.tagTtlSeconds,
+    lastKnown: async (upstream, repository, tag) => {
+      const seen = (await history?.tags.observations({ upstream, repository, tag })) ?? [];
+      const last = seen.length === 0 ? undefined : seen.reduce((a, b) => (b.last_seen > a.last_seen ? b : a));
+      return last === undefined ? undefined : { digest: last.digest, mediaType: last.media_type };
+    },
   });
   closers.push(() => manifests.close());
   const configs = new ConfigFetcher(config.configMaxBytes, blobStore);
@@ -147,7 +155,7 @@ async function wire(
     onError: (err, context) => app.log.warn({ err, context }, 'failed to deliver a webhook'),
   });
   closers.push(() => notifier.stop());
-  const history = new TagHistory({
+  history = new TagHistory({
     store,
     describe: createDescriber({ manifests, configs, envKey: await store.secret('env-hmac') }),
     receivers: config.webhooks,
@@ -173,6 +181,27 @@ async function wire(
     onError: (err, context) => app.log.warn({ err, context }, 'failed to update tag history'),
   });
   notifier.start();
+  if (config.watch.intervalSeconds > 0) {
+    const watcher = new TagWatcher({
+      store,
+      history,
+      intervalSeconds: config.watch.intervalSeconds,
+      concurrency: config.watch.concurrency,
+      routeFor: (host, repository) => {
+        const upstream = router.all.find((u) => u.host === host);
+        return upstream === undefined ? undefined : { upstream, repository };
+      },
+      resolve: upstreamTagResolver(manifests),
+      // An `alert`-action move is then served at once rather than after the tag window.
+      onMoved: (key, route) => manifests.forgetTag(route, key.tag),
+      onError: (err, context, key) =>
+        app.log.warn({ err, context, ...key }, 'failed to re-check a tracked tag'),
+      onPass: (result) => app.log.info(result, 'finished a tag watch pass'),
+    });
+    watcher.start();
+    // Pushed after the store and upstreams, so it stops before they close.
+    closers.push(() => watcher.stop());
+  }
 
   const authenticate = createAuthenticator({
     htpasswdFile: config.htpasswdFile,

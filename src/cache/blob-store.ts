@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BlobFill, type OpenUpstreamBlob } from './blob-fill.js';
@@ -71,6 +71,18 @@ export class BlobStore {
       if (entry !== undefined) entry.readers--;
     });
     return stream;
+  }
+
+  /** Stores a small blob already held and verified in memory (an image config that was judged and allowed). */
+  async put(digest: string, bytes: Buffer): Promise<void> {
+    if (this.index.has(digest) || this.fills.has(digest)) return;
+    const tmp = join(this.tmpDir, randomUUID());
+    await writeFile(tmp, bytes);
+    await rename(tmp, this.pathFor(digest));
+    if (this.index.has(digest)) return;
+    this.index.set(digest, { size: bytes.length, lastUsed: Date.now(), readers: 0 });
+    this.totalBytes += bytes.length;
+    await this.evict();
   }
 
   /** Drops a cached blob found to be corrupt, so the next request fetches it again. */

@@ -94,6 +94,8 @@ export interface Config {
   allowAnonymous: boolean;
   cacheMaxBytes: number;
   drainSeconds: number;
+  /** Re-check tracked tags upstream every this many seconds (0 = off), with this many HEADs at once. */
+  watch: { intervalSeconds: number; concurrency: number };
   /** Refuse a denied manifest's HEAD with 403 too (default: the refusal comes on the GET, readable). */
   denyOnHead: boolean;
   /** Off only for benchmarks: images are then served unjudged. */
@@ -319,6 +321,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       env.PULLGATE_DRAIN_SECONDS ?? fromFile.drainSeconds ?? 25,
       where('PULLGATE_DRAIN_SECONDS'),
     ),
+    watch: {
+      intervalSeconds: parseOrThrow(
+        seconds,
+        env.PULLGATE_WATCH_INTERVAL ?? 0,
+        where('PULLGATE_WATCH_INTERVAL'),
+      ),
+      concurrency: parseOrThrow(
+        z.coerce.number().int().min(1).max(64),
+        env.PULLGATE_WATCH_CONCURRENCY ?? 4,
+        where('PULLGATE_WATCH_CONCURRENCY'),
+      ),
+    },
     denyOnHead: parseOrThrow(flag, env.PULLGATE_DENY_ON_HEAD ?? 'false', where('PULLGATE_DENY_ON_HEAD')),
     policyEnabled: parseOrThrow(
       flag,

@@ -37,7 +37,7 @@ import { scopeMatches } from './scope.js';
 
 export interface PolicyGateDependencies {
   manifests: Pick<ManifestService, 'getByDigest'>;
-  configs: Pick<ConfigFetcher, 'fetch'>;
+  configs: Pick<ConfigFetcher, 'fetch'> & Partial<Pick<ConfigFetcher, 'keep' | 'forget'>>;
   now: () => Date;
   /** Seconds a decision is reused (also bounded by the next exception expiry). Default 600. */
   decisionTtlSeconds?: number;
@@ -170,9 +170,11 @@ export class PolicyGate implements ManifestGate {
       if (j.config.refused) {
         if (this.refused.size >= MAX_REFUSED_CONFIGS) this.refused.clear();
         this.refused.add(j.config.digest);
+        this.deps.configs.forget?.(j.config.digest);
       } else if (j.decision.decision !== 'deny') {
         // A later decision that serves this config (a new policy, an exception) lifts the refusal.
         this.refused.delete(j.config.digest);
+        this.deps.configs.keep?.(j.config.digest);
       }
     }
     return combine(set, judged);

@@ -17,8 +17,27 @@ export class ConfigFetcher {
   constructor(
     private readonly maxBytes: number,
     /** Configs a client already pulled (so allowed then) are on disk; reading them spares the upstream. */
-    private readonly blobs?: Pick<BlobStore, 'lookup'>,
+    private readonly blobs?: Pick<BlobStore, 'lookup' | 'put'>,
   ) {}
+
+  /** Configs fetched but not yet judged, held in memory only until the judgement says whether to keep them. */
+  private readonly pending = new Map<string, Buffer>();
+
+  /**
+   * Called once an image is allowed: its config may now be kept on disk like any blob a client pulls. A refused
+   * image's config is never passed here, so the secret it was refused for never reaches the disk.
+   */
+  keep(digest: string): void {
+    const bytes = this.pending.get(digest);
+    this.pending.delete(digest);
+    if (bytes === undefined || this.blobs === undefined) return;
+    void this.blobs.put(digest, bytes).catch(() => undefined);
+  }
+
+  /** Forgets a fetched config without keeping it (its image was refused). */
+  forget(digest: string): void {
+    this.pending.delete(digest);
+  }
 
   async fetch(route: Route, digest: string, signal: AbortSignal): Promise<Buffer> {
     const cached = await this.fromCache(digest);
@@ -54,7 +73,17 @@ export class ConfigFetcher {
         },
       );
     }
+    this.remember(digest, bytes);
     return bytes;
+  }
+
+  private remember(digest: string, bytes: Buffer): void {
+    // Bounded: a judgement normally follows the fetch at once; anything left over is simply not kept.
+    if (this.pending.size >= 256) {
+      const oldest = this.pending.keys().next().value;
+      if (oldest !== undefined) this.pending.delete(oldest);
+    }
+    this.pending.set(digest, bytes);
   }
 
   private async fromCache(digest: string): Promise<Buffer | undefined> {

@@ -35,6 +35,15 @@ export interface ManifestServiceOptions {
   manifestMaxBytes: number;
   cache: ManifestCache;
   tagTtlSeconds: (upstream: string) => number;
+  /**
+   * The last digest a tag was seen at, from the durable tag history: lets a restarted pullgate answer a tag from
+   * what it knows while the upstream is down.
+   */
+  lastKnown?: (
+    upstream: string,
+    repository: string,
+    tag: string,
+  ) => Promise<{ digest: string; mediaType: string } | undefined>;
 }
 
 const fallbackMediaType = 'application/vnd.oci.image.manifest.v1+json';
@@ -65,11 +74,15 @@ export class ManifestService {
       try {
         resolution = await this.headTag(route, tag, accept, shared);
       } catch (err) {
-        const known = this.lastKnown.get<TagResolution>(key);
-        if (known !== undefined && err instanceof RegistryError && isUpstreamOutage(err)) {
-          return { ...known, source: 'stale', staleReason: err.message };
-        }
-        throw err;
+        if (!(err instanceof RegistryError) || !isUpstreamOutage(err)) throw err;
+        const known =
+          this.lastKnown.get<TagResolution>(key) ??
+          (await this.options
+            .lastKnown?.(route.upstream.host, route.repository, tag)
+            .then((k) => (k === undefined ? undefined : { ...k, size: -1, source: 'stale' as const }))
+            .catch(() => undefined));
+        if (known === undefined) throw err;
+        return { ...known, source: 'stale', staleReason: err.message };
       }
       const ttl = this.options.tagTtlSeconds(route.upstream.host);
       if (ttl > 0) this.tagWindow.set(key, resolution, ttl);
