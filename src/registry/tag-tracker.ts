@@ -9,6 +9,8 @@ export interface TagObservation {
   digest: string;
   mediaType: string;
   source: 'upstream' | 'window' | 'stale';
+  /** The resolution was asked with index types in Accept (see classifyObservation). */
+  acceptsIndex?: boolean;
 }
 
 export type TagEvent = 'first-seen' | 'unchanged' | 'moved' | 'pinned';

@@ -3,7 +3,7 @@ import type { AuditSink } from '../audit/index.js';
 import { parseDigest, requireDigest } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import { distributionApiVersion, header } from '../oci/headers.js';
-import { defaultManifestAccept } from '../oci/media-types.js';
+import { defaultManifestAccept, mediaType } from '../oci/media-types.js';
 import { parseRegistryPath, type Reference, referenceString } from '../oci/reference.js';
 import type { Metrics } from '../plugins/metrics.js';
 import type { BlobService } from '../registry/blob-service.js';
@@ -144,6 +144,10 @@ function manifestAccept(accept: string | undefined): string {
   return defaultManifestAccept;
 }
 
+function acceptsIndex(accept: string): boolean {
+  return accept.includes(mediaType.ociIndex) || accept.includes(mediaType.dockerManifestList);
+}
+
 interface ManifestRequest {
   route: Route;
   name: string;
@@ -197,6 +201,7 @@ async function serveManifest(
         digest: resolution.digest,
         mediaType: resolution.mediaType,
         source: resolution.source,
+        acceptsIndex: acceptsIndex(accept),
       },
       req.signal,
     );

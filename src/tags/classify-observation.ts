@@ -29,8 +29,14 @@ export function classifyObservation(
   observed: KnownDigest,
   /** Platform manifests of the observed digest, when it is an index. */
   observedChildren: ReadonlySet<string> = new Set(),
+  /**
+   * Whether the request that resolved the tag accepted index types. Only a client that did not could be
+   * answered one platform of the approved index; one that did, and got a single manifest, saw the index
+   * replaced (a platform dropped), which is a move.
+   */
+  acceptsIndex = false,
 ): ObservationClass {
-  if (observed.kind === 'manifest' && view.approvedIndexChildren.has(observed.digest)) {
+  if (observed.kind === 'manifest' && !acceptsIndex && view.approvedIndexChildren.has(observed.digest)) {
     return { kind: 'unchanged', via: 'index-child' };
   }
   const same = view.approved.find((a) => a.kind === observed.kind);

@@ -96,6 +96,7 @@ export class TagHistory implements TagTracker {
       { approved: states.map((s) => ({ digest: s.approved_digest, kind: s.kind })), approvedIndexChildren },
       observed,
       observedChildren,
+      obs.acceptsIndex === true,
     );
 
     switch (cls.kind) {

@@ -300,6 +300,8 @@ export class TagWatcher {
           digest: resolution.digest,
           mediaType: resolution.mediaType,
           source: 'upstream',
+          // The watcher asks with every manifest type, indexes included.
+          acceptsIndex: true,
         },
         AbortSignal.timeout(timeoutMs * 2),
       );

@@ -72,3 +72,24 @@ describe('classifyObservation', () => {
     });
   });
 });
+
+describe('an approved index replaced by one of its own platform manifests', () => {
+  const view = {
+    approved: [{ digest: 'sha256:index', kind: 'index' as const }],
+    approvedIndexChildren: new Set(['sha256:amd64', 'sha256:arm64']),
+  };
+  it('is unchanged for a client that cannot take an index', () => {
+    expect(classifyObservation(view, { digest: 'sha256:amd64', kind: 'manifest' })).toEqual({
+      kind: 'unchanged',
+      via: 'index-child',
+    });
+  });
+  it('is a move for a client that asked for an index and got a single manifest', () => {
+    expect(
+      classifyObservation(view, { digest: 'sha256:amd64', kind: 'manifest' }, new Set(), true),
+    ).toMatchObject({
+      kind: 'moved',
+      kindChanged: true,
+    });
+  });
+});
