@@ -114,6 +114,19 @@ export class ManifestService {
     return { ...manifest, source: 'upstream' };
   }
 
+  /**
+   * One fresh resolution of a tag upstream: past the tag window and without the stale fallback, so errors (a 429
+   * with its Retry-After) reach the caller. The watcher uses it; clients go through resolveTag.
+   */
+  async resolveTagUpstream(
+    route: Route,
+    tag: string,
+    accept: string,
+    signal: AbortSignal,
+  ): Promise<TagResolution> {
+    return this.headTag(route, tag, accept, signal);
+  }
+
   private async headTag(
     route: Route,
     tag: string,

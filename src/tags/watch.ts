@@ -1,15 +1,13 @@
 import type { Kysely } from 'kysely';
-import { parseDigest } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
-import { baseMediaType, defaultManifestAccept } from '../oci/media-types.js';
+import { defaultManifestAccept } from '../oci/media-types.js';
 import type { ManifestService } from '../registry/manifest-service.js';
 import type { TagDecision, TagTracker } from '../registry/tag-tracker.js';
 import type { Store } from '../store/open.js';
 import type { Database } from '../store/schema.js';
 import type { TagKey } from '../store/tag-store.js';
-import { firstHeader } from '../upstream/client.js';
-import { isAbortError, mapUpstreamStatus } from '../upstream/errors.js';
+import { isAbortError } from '../upstream/errors.js';
 import type { Route } from '../upstream/router.js';
 import {
   type Backoff,
@@ -107,47 +105,14 @@ export async function listWatchedTags(
 
 /**
  * A resolver for the watcher: one HEAD by tag (Docker Hub does not count HEADs against its pull limit), past the
- * proxy's tag window and without its stale fallback, so a 429 reaches the watcher with its Retry-After. When the
- * upstream's HEAD names no digest, the manifest service resolves the tag (it GETs and hashes the bytes).
+ * proxy's tag window and without its stale fallback, so a 429 reaches the watcher with its Retry-After.
  */
 export function upstreamTagResolver(
-  manifests: ManifestService,
+  manifests: Pick<ManifestService, 'resolveTagUpstream'>,
   accept = defaultManifestAccept,
 ): WatchResolve {
   return async (route, tag, signal) => {
-    const res = await route.upstream.request({
-      method: 'HEAD',
-      path: `/v2/${route.repository}/manifests/${tag}`,
-      repository: route.repository,
-      headers: { accept },
-      signal,
-    });
-    await res.body.dump();
-    if (res.status !== 200) {
-      throw mapUpstreamStatus(
-        res.status,
-        'manifest',
-        route.upstream.host,
-        firstHeader(res.headers[header.retryAfter]),
-      );
-    }
-    const digest = firstHeader(res.headers[header.dockerContentDigest]);
-    const mediaType = baseMediaType(firstHeader(res.headers[header.contentType]));
-    if (digest !== undefined && parseDigest(digest) !== undefined && mediaType !== undefined) {
-      return { digest, mediaType };
-    }
-    manifests.forgetTag(route, tag);
-    const resolved = await manifests.resolveTag(route, tag, accept, signal);
-    if (resolved.source === 'stale') {
-      throw new RegistryError(
-        'UNAVAILABLE',
-        resolved.staleReason ?? `upstream ${route.upstream.host} failed`,
-        {
-          status: 502,
-          detail: { upstream: route.upstream.host },
-        },
-      );
-    }
+    const resolved = await manifests.resolveTagUpstream(route, tag, accept, signal);
     return { digest: resolved.digest, mediaType: resolved.mediaType };
   };
 }
