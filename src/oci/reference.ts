@@ -14,6 +14,10 @@ export function isValidRepositoryName(name: string): boolean {
   return name.length > 0 && name.length <= nameMaxLength && nameGrammar.test(name);
 }
 
+export function isValidTag(tag: string): boolean {
+  return tagGrammar.test(tag);
+}
+
 export function requireRepositoryName(name: string): string {
   if (!isValidRepositoryName(name)) {
     throw new RegistryError('NAME_INVALID', 'invalid repository name', {

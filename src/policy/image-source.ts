@@ -1,16 +1,15 @@
-import { digestOf, parseDigest } from '../oci/digest.js';
-import { header } from '../oci/headers.js';
+import { ManifestCache } from '../cache/manifest-cache.js';
+import { parseDigest, requireDigest } from '../oci/digest.js';
 import { type Descriptor, isAttestationDescriptor, parseManifest } from '../oci/manifest.js';
 import {
-  baseMediaType,
   defaultManifestAccept,
   isImageConfigMediaType,
   isImageManifestMediaType,
 } from '../oci/media-types.js';
+import { isValidRepositoryName, isValidTag } from '../oci/reference.js';
 import { ConfigFetcher } from '../registry/config-fetcher.js';
-import { firstHeader, UpstreamClient } from '../upstream/client.js';
-import { mapUpstreamStatus } from '../upstream/errors.js';
-import { readBounded } from '../upstream/read-bounded.js';
+import { ManifestService } from '../registry/manifest-service.js';
+import { UpstreamClient } from '../upstream/client.js';
 import type { Route } from '../upstream/router.js';
 
 /** An image reference as `docker pull` takes it: `[host[:port]/]repository[:tag][@digest]`. */
@@ -47,10 +46,8 @@ export function parseImageReference(input: string): ImageReference | undefined {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
   }
-  if (!/^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/.test(rest)) {
-    return undefined;
-  }
-  if (tag !== undefined && !/^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/.test(tag)) return undefined;
+  if (!isValidRepositoryName(rest)) return undefined;
+  if (tag !== undefined && !isValidTag(tag)) return undefined;
   if ((host === DOCKER_HUB || host === 'index.docker.io') && !rest.includes('/')) rest = `library/${rest}`;
   if (tag === undefined && digest === undefined) tag = 'latest';
   return { host: host === 'index.docker.io' ? DOCKER_HUB : host, repository: rest, tag, digest };
@@ -91,9 +88,20 @@ export async function fetchImageConfigs(
     { timeouts: { connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000 } },
   );
   const route: Route = { upstream: client, repository: ref.repository };
+  // The proxy's own manifest path (bounded, verified), with nothing kept: a one-off look at an image.
+  const manifests = new ManifestService({
+    manifestMaxBytes: MANIFEST_MAX,
+    cache: new ManifestCache(undefined),
+    tagTtlSeconds: () => 0,
+  });
   const signal = AbortSignal.timeout(120_000);
   try {
-    const top = await getManifest(route, ref.digest ?? ref.tag ?? 'latest', defaultManifestAccept, signal);
+    const digest = requireDigest(
+      ref.digest ??
+        (await manifests.resolveTagUpstream(route, ref.tag ?? 'latest', defaultManifestAccept, signal))
+          .digest,
+    );
+    const top = await manifests.getByDigest(route, digest, defaultManifestAccept, signal);
     const parsed = parseManifest(top.bytes, top.mediaType);
     const configs = new ConfigFetcher(CONFIG_MAX);
     const one = async (
@@ -121,7 +129,7 @@ export async function fetchImageConfigs(
             : { platform: [p.os, p.architecture, p.variant].filter(Boolean).join('/') }),
           platformDigest: child.digest,
         };
-        const m = await getManifest(route, child.digest, child.mediaType, signal);
+        const m = await manifests.getByDigest(route, requireDigest(child.digest), child.mediaType, signal);
         const pm = parseManifest(m.bytes, m.mediaType);
         images.push(
           pm.kind === 'image'
@@ -133,36 +141,7 @@ export async function fetchImageConfigs(
     }
     return { digest: top.digest, images: [] };
   } finally {
+    manifests.close();
     await client.close();
   }
-}
-
-async function getManifest(
-  route: Route,
-  reference: string,
-  accept: string,
-  signal: AbortSignal,
-): Promise<{ digest: string; mediaType: string | undefined; bytes: Buffer }> {
-  const res = await route.upstream.request({
-    method: 'GET',
-    path: `/v2/${route.repository}/manifests/${encodeURIComponent(reference)}`,
-    repository: route.repository,
-    headers: { accept },
-    signal,
-  });
-  if (res.status !== 200) {
-    await res.body.dump();
-    throw mapUpstreamStatus(
-      res.status,
-      'manifest',
-      route.upstream.host,
-      firstHeader(res.headers[header.retryAfter]),
-    );
-  }
-  const bytes = await readBounded(res.body, MANIFEST_MAX);
-  const digest = digestOf(bytes);
-  if (reference.startsWith('sha256:') && digest !== reference) {
-    throw new Error(`registry ${route.upstream.host} sent a manifest whose digest does not match`);
-  }
-  return { digest, mediaType: baseMediaType(firstHeader(res.headers[header.contentType])), bytes };
 }
