@@ -178,8 +178,11 @@ async function wire(
       };
     },
     onAlertOpened: () => notifier.wake(),
+    // A burst of pulls of one tag costs one store write a second, not one per pull.
+    repeatWindowMs: 1000,
     onError: (err, context) => app.log.warn({ err, context }, 'failed to update tag history'),
   });
+  closers.push(() => history?.flush());
   notifier.start();
   if (config.watch.intervalSeconds > 0) {
     const watcher = new TagWatcher({

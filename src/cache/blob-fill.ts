@@ -156,41 +156,51 @@ export class BlobFill extends EventEmitter {
     const hash = createHash(algorithm);
     const handle = this.handle;
     if (handle === undefined) throw new Error('fill has no file');
-    // Chunks that arrive while a write is in flight are written together, so a fast upstream is not held to
-    // one write system call per network chunk.
+    // Chunks that arrive while a write is in flight are written together with one writev (no copying into a
+    // bigger buffer), so a fast upstream is not held to one system call per network chunk.
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     const flush = async () => {
       if (pendingBytes === 0) return;
-      const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+      let buffers = pending;
+      let left = pendingBytes;
       pending = [];
       pendingBytes = 0;
-      let offset = 0;
-      while (offset < data.length) {
-        const { bytesWritten } = await handle.write(data, offset, data.length - offset, this.written);
-        offset += bytesWritten;
+      while (left > 0) {
+        const { bytesWritten } = await handle.writev(buffers, this.written);
         this.written += bytesWritten;
+        left -= bytesWritten;
+        // A short write (rare: a signal, a nearly full disk) continues where it stopped.
+        if (left > 0) buffers = [Buffer.concat(buffers).subarray(bytesWritten)];
       }
       this.emit('progress');
     };
     let writing: Promise<void> = Promise.resolve();
-    for await (const chunk of body) {
-      const buf = chunk as Buffer;
-      hash.update(buf);
-      pending.push(buf);
-      pendingBytes += buf.length;
-      if (this.size !== undefined && this.written + pendingBytes > this.size) {
-        throw new Error('upstream sent more bytes than its Content-Length');
+    try {
+      for await (const chunk of body) {
+        const buf = chunk as Buffer;
+        hash.update(buf);
+        pending.push(buf);
+        pendingBytes += buf.length;
+        if (this.size !== undefined && this.written + pendingBytes > this.size) {
+          throw new Error('upstream sent more bytes than its Content-Length');
+        }
+        if (pendingBytes >= 1024 * 1024) {
+          // Backpressure: at most one write in flight and about 1 MiB waiting, however fast the upstream.
+          await writing;
+          writing = flush();
+        } else {
+          writing = writing.then(flush);
+        }
       }
-      if (pendingBytes >= 1024 * 1024) {
-        await writing;
-        writing = flush();
-      } else {
-        writing = writing.then(flush);
-      }
+      await writing;
+      await flush();
+    } catch (err) {
+      // A write already queued must settle before the file is closed, or it fails against a closed handle with
+      // nobody awaiting it (an unhandled rejection).
+      await writing.catch(() => undefined);
+      throw err;
     }
-    await writing;
-    await flush();
     if (this.size !== undefined && this.written !== this.size) throw new Error('upstream blob was truncated');
     const actual = `${algorithm}:${hash.digest('hex')}`;
     if (actual !== this.digest) throw new DigestMismatchError(this.digest, actual);

@@ -10,11 +10,19 @@ interface IndexEntry {
   lastUsed: number;
   /** Open readers; a blob being served is not evicted under them. */
   readers: number;
+  /**
+   * The file's mtime when its bytes were last hashed and found right (by the fill that wrote it, or by a full
+   * read). A file whose mtime still matches is served without hashing again; any write to it changes the mtime,
+   * so a file changed on disk is verified (and, if wrong, discarded) before it is served again.
+   */
+  verifiedMtimeMs?: number;
 }
 
 export interface CachedBlob {
   path: string;
   size: number;
+  /** The file is unchanged since it was verified (see IndexEntry.verifiedMtimeMs). */
+  verified: boolean;
 }
 
 /**
@@ -48,7 +56,8 @@ export class BlobStore {
       for (const name of await readdir(dir)) {
         const info = await stat(join(dir, name)).catch(() => undefined);
         if (info?.isFile() !== true) continue;
-        this.index.set(`${algorithm}:${name}`, { size: info.size, lastUsed: info.mtimeMs, readers: 0 });
+        // LRU order survives restarts through atime (touch() sets it); nothing found on disk counts as verified.
+        this.index.set(`${algorithm}:${name}`, { size: info.size, lastUsed: info.atimeMs, readers: 0 });
         this.totalBytes += info.size;
       }
     }
@@ -59,7 +68,27 @@ export class BlobStore {
     const entry = this.index.get(digest);
     if (entry === undefined) return undefined;
     entry.lastUsed = Date.now();
-    return { path: this.pathFor(digest), size: entry.size };
+    return { path: this.pathFor(digest), size: entry.size, verified: false };
+  }
+
+  /** Like lookup, and also tells whether the file is unchanged since it was verified (one stat). */
+  async lookupVerified(digest: string): Promise<CachedBlob | undefined> {
+    const found = this.lookup(digest);
+    const entry = this.index.get(digest);
+    if (found === undefined || entry === undefined) return undefined;
+    const info = await stat(found.path).catch(() => undefined);
+    if (info === undefined) {
+      await this.discard(digest);
+      return undefined;
+    }
+    return { ...found, verified: info.size === entry.size && info.mtimeMs === entry.verifiedMtimeMs };
+  }
+
+  /** Records that a full read hashed the file and found it right. */
+  async markVerified(digest: string): Promise<void> {
+    const entry = this.index.get(digest);
+    const info = await stat(this.pathFor(digest)).catch(() => undefined);
+    if (entry !== undefined && info !== undefined) entry.verifiedMtimeMs = info.mtimeMs;
   }
 
   /** A stream of a cached blob's bytes; the blob is protected from eviction until the stream closes. */
@@ -82,6 +111,7 @@ export class BlobStore {
     if (this.index.has(digest)) return;
     this.index.set(digest, { size: bytes.length, lastUsed: Date.now(), readers: 0 });
     this.totalBytes += bytes.length;
+    await this.markVerified(digest);
     await this.evict();
   }
 
@@ -105,6 +135,7 @@ export class BlobStore {
       (size) => {
         this.index.set(digest, { size, lastUsed: Date.now(), readers: 0 });
         this.totalBytes += size;
+        void this.markVerified(digest);
         void this.evict();
       },
       () => {
@@ -120,10 +151,14 @@ export class BlobStore {
     return this.fills.size;
   }
 
-  /** Touches a blob's mtime so LRU order survives a restart (mtime is what init() reads back). */
+  /**
+   * Sets a blob's atime so LRU order survives a restart (atime is what init() reads back). The mtime is kept:
+   * it is what tells a verified file from a changed one.
+   */
   async touch(digest: string): Promise<void> {
-    const now = new Date();
-    await utimes(this.pathFor(digest), now, now).catch(() => {});
+    const path = this.pathFor(digest);
+    const info = await stat(path).catch(() => undefined);
+    if (info !== undefined) await utimes(path, new Date(), info.mtime).catch(() => {});
   }
 
   private async evict(): Promise<void> {
@@ -133,6 +168,8 @@ export class BlobStore {
       .sort((a, b) => a[1].lastUsed - b[1].lastUsed);
     for (const [digest, entry] of candidates) {
       if (this.totalBytes <= this.maxBytes) break;
+      // Another eviction may have taken it while this one awaited an unlink.
+      if (this.index.get(digest) !== entry || entry.readers > 0) continue;
       this.index.delete(digest);
       this.totalBytes -= entry.size;
       await unlink(this.pathFor(digest)).catch(() => {});

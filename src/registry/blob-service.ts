@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../cache/blob-store.js';
 import { VerifyingStream } from '../cache/verifying-stream.js';
 import { type Digest, digestOf } from '../oci/digest.js';
@@ -103,38 +106,64 @@ export class BlobService {
   }
 
   private async fromCache(digest: string, rangeHeader: string | undefined): Promise<BlobAnswer | undefined> {
-    const cached = this.store.lookup(digest);
+    const cached = await this.store.lookupVerified(digest);
     if (cached === undefined) return undefined;
     void this.store.touch(digest);
     const range = parseRange(rangeHeader, cached.size);
     if (range.kind === 'unsatisfiable') throw unsatisfiable(cached.size);
+    const algorithm = digest.startsWith('sha512:') ? 'sha512' : 'sha256';
     if (range.kind === 'range') {
-      return this.partial(
-        this.store.openCached(digest, range.start, range.end),
-        range.start,
-        range.end,
-        cached.size,
-        'cache',
-      );
+      // A part cannot be checked on its own: a file not known to be intact is hashed whole first (once).
+      if (!cached.verified && !(await this.verifyWhole(digest, cached.path, algorithm))) return undefined;
+      const body = this.store.openCached(digest, range.start, range.end);
+      return this.partial(body, range.start, range.end, cached.size, 'cache');
     }
     const headers = { [header.contentLength]: String(cached.size) };
+    if (cached.verified) {
+      return {
+        status: 200,
+        size: cached.size,
+        headers,
+        body: this.store.openCached(digest),
+        source: 'cache',
+      };
+    }
     if (cached.size <= verifyBeforeServingBytes) {
       const bytes = await readFile(cached.path).catch(() => undefined);
-      if (
-        bytes === undefined ||
-        digestOf(bytes, digest.startsWith('sha512:') ? 'sha512' : 'sha256') !== digest
-      ) {
+      if (bytes === undefined || digestOf(bytes, algorithm) !== digest) {
         await this.store.discard(digest);
         return undefined;
       }
+      void this.store.markVerified(digest);
       return { status: 200, size: cached.size, headers, body: Readable.from([bytes]), source: 'cache' };
     }
+    // Verified while it streams, the last chunk held back: a mismatch cuts the transfer and drops the file.
     const verifying = new VerifyingStream(digest, () => {
       void this.store.discard(digest);
     });
+    verifying.once('end', () => void this.store.markVerified(digest));
     const file = this.store.openCached(digest);
-    file.on('error', (err) => verifying.destroy(err));
-    return { status: 200, size: cached.size, headers, body: file.pipe(verifying), source: 'cache' };
+    // pipeline(), not pipe(): a client that leaves must also close the file, or it stays open and the blob
+    // counts as being read (and is never evicted).
+    pipeline(file, verifying).catch(() => undefined);
+    return { status: 200, size: cached.size, headers, body: verifying, source: 'cache' };
+  }
+
+  private async verifyWhole(digest: string, path: string, algorithm: 'sha256' | 'sha512'): Promise<boolean> {
+    const hash = createHash(algorithm);
+    try {
+      for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }))
+        hash.update(chunk as Buffer);
+    } catch {
+      await this.store.discard(digest);
+      return false;
+    }
+    if (`${algorithm}:${hash.digest('hex')}` !== digest) {
+      await this.store.discard(digest);
+      return false;
+    }
+    await this.store.markVerified(digest);
+    return true;
   }
 
   private partial(

@@ -25,6 +25,8 @@ export interface ObservationInput extends TagKey {
   mediaType: string;
   kind: ManifestKind;
   at: string;
+  /** Resolutions recorded at once (a batch of repeats); default 1. */
+  count?: number;
 }
 
 export interface ChildInput {
@@ -64,7 +66,7 @@ function whereTag<T extends { where: (c: 'upstream' | 'repository' | 'tag', op: 
 export class TagStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Records one resolution: a new row on first sight of the digest, else last_seen and count move on. */
+  /** Records resolutions (`count`, default one): a new row on first sight of the digest, else last_seen and count move on. */
   async recordObservation(o: ObservationInput): Promise<TagObservationRow> {
     return this.db
       .insertInto('tag_observations')
@@ -77,12 +79,12 @@ export class TagStore {
         kind: o.kind,
         first_seen: o.at,
         last_seen: o.at,
-        count: 1,
+        count: o.count ?? 1,
       })
       .onConflict((oc) =>
         oc.columns(['upstream', 'repository', 'tag', 'digest']).doUpdateSet({
           last_seen: sql<string>`case when tag_observations.last_seen < excluded.last_seen then excluded.last_seen else tag_observations.last_seen end`,
-          count: sql<number>`tag_observations.count + 1`,
+          count: sql<number>`tag_observations.count + excluded.count`,
         }),
       )
       .returningAll()

@@ -3,7 +3,7 @@ import type { TagDecision, TagObservation, TagTracker } from '../registry/tag-tr
 import type { Store } from '../store/open.js';
 import type { OutboxReceiver } from '../store/outbox.js';
 import type { AlertRow, ManifestKind, TagStateRow } from '../store/schema.js';
-import { type ReviewResult, type TagKey, TagStore } from '../store/tag-store.js';
+import { type ObservationInput, type ReviewResult, type TagKey, TagStore } from '../store/tag-store.js';
 import type { Route } from '../upstream/router.js';
 import { type AlertView, toAlertView } from './alert-view.js';
 import { classifyObservation, type KnownDigest } from './classify-observation.js';
@@ -27,6 +27,11 @@ export interface TagHistoryOptions {
   now?: () => Date;
   /** Descriptions kept in memory (an optimisation: the store is the record). */
   descriptionCacheSize?: number;
+  /**
+   * How long a repeat of the same resolution is answered from memory, its sighting counted in a batch written
+   * at most this late. Another replica's review takes effect within it; this replica's own, at once. 0 = off.
+   */
+  repeatWindowMs?: number;
 }
 
 export interface TagHistoryView {
@@ -63,10 +68,15 @@ export class TagHistory implements TagTracker {
   private readonly now: () => Date;
   private readonly descriptions = new Map<string, ImageDescription>();
   private readonly childrenKnown = new Set<string>();
+  private readonly recent = new Map<string, { until: number; decision: TagDecision; key: TagKey }>();
+  private readonly pending = new Map<string, ObservationInput>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly repeatWindowMs: number;
 
   constructor(private readonly options: TagHistoryOptions) {
     this.tags = new TagStore(options.store.db);
     this.now = options.now ?? (() => new Date());
+    this.repeatWindowMs = options.repeatWindowMs ?? 0;
   }
 
   private settings(): TagMutationSettings {
@@ -77,6 +87,76 @@ export class TagHistory implements TagTracker {
 
   async observe(obs: TagObservation, signal: AbortSignal): Promise<TagDecision> {
     const key: TagKey = { upstream: obs.route.upstream.host, repository: obs.route.repository, tag: obs.tag };
+    const repeatKey = `${key.upstream}\0${key.repository}\0${key.tag}\0${obs.digest}\0${obs.acceptsIndex === true}`;
+    const now = this.now();
+    const repeat = this.recent.get(repeatKey);
+    if (repeat !== undefined && repeat.until > now.getTime()) {
+      this.countLater(repeatKey, key, obs, now);
+      return repeat.decision;
+    }
+    const decision = await this.classify(obs, key, signal);
+    // Only an unchanged tag is remembered. A move or a pin is decided against the store every time, so a review on
+    // any replica takes effect at once; an unchanged tag cannot be changed by a review.
+    if (
+      this.repeatWindowMs > 0 &&
+      decision.kind === 'serve' &&
+      (decision.event === 'unchanged' || decision.event === 'first-seen')
+    ) {
+      const steady: TagDecision = {
+        ...decision,
+        event: decision.event === 'first-seen' ? 'unchanged' : decision.event,
+      };
+      this.recent.set(repeatKey, { until: now.getTime() + this.repeatWindowMs, decision: steady, key });
+      if (this.recent.size > 10_000) this.recent.delete(this.recent.keys().next().value ?? '');
+    }
+    return decision;
+  }
+
+  /** Writes the sightings counted in memory; called on a timer and when the app closes. */
+  async flush(): Promise<void> {
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const batch = [...this.pending.values()];
+    this.pending.clear();
+    for (const o of batch) {
+      try {
+        await this.tags.recordObservation(o);
+      } catch (err) {
+        this.options.onError?.(err, 'failed to record tag sightings');
+      }
+    }
+  }
+
+  private countLater(repeatKey: string, key: TagKey, obs: TagObservation, now: Date): void {
+    const at = now.toISOString();
+    const pending = this.pending.get(repeatKey);
+    if (pending !== undefined) {
+      pending.count = (pending.count ?? 1) + 1;
+      pending.at = at;
+    } else {
+      this.pending.set(repeatKey, {
+        ...key,
+        digest: obs.digest,
+        mediaType: obs.mediaType,
+        kind: kindOf(obs.mediaType),
+        at,
+        count: 1,
+      });
+    }
+    if (this.flushTimer === undefined) {
+      this.flushTimer = setTimeout(() => void this.flush(), this.repeatWindowMs);
+      this.flushTimer.unref();
+    }
+  }
+
+  private forgetRepeats(key: { upstream: string; repository: string; tag: string }): void {
+    for (const [k, v] of this.recent) {
+      if (v.key.upstream === key.upstream && v.key.repository === key.repository && v.key.tag === key.tag)
+        this.recent.delete(k);
+    }
+  }
+
+  private async classify(obs: TagObservation, key: TagKey, signal: AbortSignal): Promise<TagDecision> {
     const kind = kindOf(obs.mediaType);
     const at = this.now().toISOString();
     await this.tags.recordObservation({ ...key, digest: obs.digest, mediaType: obs.mediaType, kind, at });
@@ -259,11 +339,15 @@ export class TagHistory implements TagTracker {
   }
 
   async approve(alertId: number, reviewer: string, reason: string): Promise<ReviewResult> {
-    return this.tags.review(alertId, 'approve', reviewer, reason, this.now().toISOString());
+    const result = await this.tags.review(alertId, 'approve', reviewer, reason, this.now().toISOString());
+    if (result.kind === 'reviewed') this.forgetRepeats(result.alert);
+    return result;
   }
 
   async reject(alertId: number, reviewer: string, reason: string): Promise<ReviewResult> {
-    return this.tags.review(alertId, 'reject', reviewer, reason, this.now().toISOString());
+    const result = await this.tags.review(alertId, 'reject', reviewer, reason, this.now().toISOString());
+    if (result.kind === 'reviewed') this.forgetRepeats(result.alert);
+    return result;
   }
 
   async alert(alertId: number): Promise<AlertView | undefined> {
@@ -273,6 +357,7 @@ export class TagHistory implements TagTracker {
   }
 
   async history(key: TagKey): Promise<TagHistoryView> {
+    await this.flush();
     const [observations, states, alerts] = await Promise.all([
       this.tags.observations(key),
       this.tags.states(key),

@@ -226,12 +226,15 @@ export class UpstreamClient {
     if (authorization !== undefined) headers.authorization = authorization;
     const started = performance.now();
     try {
+      // undici closes the connection after every HEAD unless told not to (undici#258, for servers that send a
+      // body with HEAD); registries do not, and a new connection per tag check is a TLS handshake to Docker Hub.
       const res = await this.dispatcher.request({
         origin,
         path,
         method: req.method,
         headers,
         signal: req.signal,
+        reset: false,
       });
       this.record(req.method, res.statusCode, started);
       return { status: res.statusCode, headers: res.headers, body: res.body };
