@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { FileHandle } from 'node:fs/promises';
 import { open, rename, unlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { noteStreamed } from './memory.js';
 import { DigestMismatchError } from './verifying-stream.js';
 
 export interface UpstreamBlob {
@@ -133,6 +134,7 @@ export class BlobFill extends EventEmitter {
           const { bytesRead } = await this.handle.read(buffer, 0, length, position);
           if (reader.destroyed) return;
           position += bytesRead;
+          noteStreamed(bytesRead);
           if (!reader.push(bytesRead === length ? buffer : buffer.subarray(0, bytesRead))) return;
         }
       } catch (err) {
@@ -180,6 +182,7 @@ export class BlobFill extends EventEmitter {
       for await (const chunk of body) {
         const buf = chunk as Buffer;
         hash.update(buf);
+        noteStreamed(buf.length);
         pending.push(buf);
         pendingBytes += buf.length;
         if (this.size !== undefined && this.written + pendingBytes > this.size) {

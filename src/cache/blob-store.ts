@@ -4,6 +4,7 @@ import { mkdir, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'nod
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BlobFill, type OpenUpstreamBlob } from './blob-fill.js';
+import { noteStreamed } from './memory.js';
 
 interface IndexEntry {
   size: number;
@@ -99,6 +100,7 @@ export class BlobStore {
     stream.once('close', () => {
       if (entry !== undefined) entry.readers--;
     });
+    stream.on('data', (chunk) => noteStreamed(chunk.length));
     return stream;
   }
 

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
 import { type Dialect, migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -50,6 +48,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       throw new StoreError('PULLGATE_DATABASE_URL must be a postgres:// or postgresql:// URL');
     }
     dialect = 'postgres';
+    // Loaded only when used: each driver costs its memory in every process, and one machine needs only one.
+    const { default: pg } = await import('pg');
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
     // An idle client that loses its connection emits 'error' on the pool; without a listener it would crash the
     // process. The next query gets a fresh connection.
@@ -58,6 +58,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   } else {
     dialect = 'sqlite';
     mkdirSync(options.dataDir, { recursive: true });
+    const { default: SqliteDatabase } = await import('better-sqlite3');
     const file = new SqliteDatabase(join(options.dataDir, 'pullgate.db'));
     // WAL lets readers run beside the writer; busy_timeout makes a second process wait instead of failing.
     file.pragma('journal_mode = WAL');
