@@ -220,6 +220,12 @@ async function wire(
     metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
     metrics.requestSeconds.observe({ route, method: request.method }, reply.elapsedTime / 1000);
   });
+  // A client that closes its connection before the response has finished (mid-blob, or right after the last
+  // bytes) gets no onResponse; it is counted here so every request shows in the metrics.
+  app.addHook('onRequestAbort', async (request) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, method: request.method, status: 'aborted' });
+  });
 
   await app.register(healthRoutes, {
     metrics,
