@@ -268,6 +268,10 @@ async function guarded(argv: string[], io: Io): Promise<number> {
 
 /** `pullgate alerts ...`: exit 0 ok, 1 API error, 2 usage. */
 export async function runAlerts(argv: string[], io: Io = defaultIo): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.out(usage);
+    return argv.length === 0 ? 2 : 0;
+  }
   return guarded(argv, io);
 }
 
