@@ -17,6 +17,9 @@ export type OpenUpstreamBlob = (signal: AbortSignal) => Promise<UpstreamBlob>;
 type FillState = 'opening' | 'filling' | 'done' | 'failed';
 
 const readChunkBytes = 256 * 1024;
+// How much of the upstream may wait in memory while a file write is in flight: enough that the upstream socket
+// keeps flowing during a write, bounded so a fill's memory stays small whatever the blob size.
+const pendingWriteBytes = 1024 * 1024;
 
 /**
  * One upstream read of one blob, written to a temp file while it is hashed; every client that wants the blob
@@ -27,6 +30,8 @@ const readChunkBytes = 256 * 1024;
 export class BlobFill extends EventEmitter {
   readonly ready: Promise<number | undefined>;
   written = 0;
+  /** Bytes received from the upstream (hashed, maybe not yet written). */
+  private received = 0;
   size: number | undefined;
   private state: FillState = 'opening';
   private error: Error | undefined;
@@ -88,6 +93,7 @@ export class BlobFill extends EventEmitter {
       released = true;
       this.readers--;
       this.off('progress', wake);
+      this.off('chunk', onChunk);
       if (this.readers === 0 && (this.state === 'filling' || this.state === 'opening')) {
         // The last client left: nobody wants these bytes, so the upstream read stops (and nothing is cached).
         this.controller.abort(new Error('every client disconnected'));
@@ -111,6 +117,20 @@ export class BlobFill extends EventEmitter {
       void pump();
     };
     this.on('progress', wake);
+    // A reader that keeps up gets the upstream's chunks as they arrive, instead of reading them back from the
+    // file: half the copying and garbage on the cold path. One that falls behind (its buffer is full) catches up
+    // from the file at its own pace, and takes chunks again once it is level.
+    const onChunk = (chunk: Buffer, offset: number) => {
+      if (end !== undefined || pumping || reader.destroyed || offset !== position) return;
+      if (reader.readableLength >= readChunkBytes) return;
+      // The last byte of a blob of known size still waits for the digest (see available()).
+      const limit = this.size !== undefined ? this.size - 1 : Number.POSITIVE_INFINITY;
+      const take = Math.min(chunk.length, limit - offset);
+      if (take <= 0) return;
+      position += take;
+      reader.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+    };
+    this.on('chunk', onChunk);
     const pump = async () => {
       if (pumping || reader.destroyed) return;
       pumping = true;
@@ -188,8 +208,11 @@ export class BlobFill extends EventEmitter {
         if (this.size !== undefined && this.written + pendingBytes > this.size) {
           throw new Error('upstream sent more bytes than its Content-Length');
         }
-        if (pendingBytes >= 1024 * 1024) {
-          // Backpressure: at most one write in flight and about 1 MiB waiting, however fast the upstream.
+        const offset = this.received;
+        this.received += buf.length;
+        this.emit('chunk', buf, offset);
+        if (pendingBytes >= pendingWriteBytes) {
+          // Backpressure: at most one write in flight and pendingWriteBytes waiting, however fast the upstream.
           await writing;
           writing = flush();
         } else {
