@@ -2,7 +2,6 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ContainerdEnv, startContainerd, writeHostsToml } from '../../helpers/clients/containerd.js';
-import { ClientCommandError } from '../../helpers/clients/proc.js';
 import {
   PLANTED_AWS_SECRET,
   PLANTED_NPM_TOKEN,
@@ -11,31 +10,16 @@ import {
 } from '../../helpers/images.js';
 import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
 import { type Registry, startRegistry } from '../../helpers/registry.js';
+import { failure, REFUSED } from './refused-images.js';
 
 // Issue 3 item 6: "A refused HEAD has no body and containerd then shows only 403: make sure containerd's
 // users get the readable message too". ctr resolves a tag with HEAD manifests/<tag>?ns=docker.io and then
 // GETs the manifest by digest. By default pullgate answers the refused HEAD with headers (and a Warning) and
 // refuses the GET, whose 403 DENIED body ctr prints. With PULLGATE_DENY_ON_HEAD=true the HEAD itself is
 // refused, and ctr has nothing to print but the status: the reason the default is what it is.
-const REFUSED = [
-  { tag: 'root', reason: 'denied: run-as-root: image config has no USER' },
-  { tag: 'secretenv', reason: 'denied: secret-env: AWS_SECRET_ACCESS_KEY ' },
-  { tag: 'argleak', reason: 'denied: secret-history: build arg NPM_TOKEN ' },
-] as const;
-
 interface LoggedRequest {
   method: string;
   url: string;
-}
-
-async function failure(attempt: Promise<unknown>): Promise<ClientCommandError> {
-  const outcome = await attempt.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!(outcome instanceof ClientCommandError))
-    throw new Error(`expected ctr to fail, got ${outcome === undefined ? 'success' : String(outcome)}`);
-  return outcome;
 }
 
 describe('ctr (hosts.toml server = pullgate) is refused with a readable reason', () => {
@@ -104,7 +88,7 @@ describe('ctr (hosts.toml server = pullgate) is refused with a readable reason',
     async ({ tag, reason }) => {
       const ref = `docker.io/${seeded.repo}:${tag}`;
       const before = pullgateRequests.length;
-      const err = await failure(containerd.pull(ref, { hostsDir: containerd.hostsDir }));
+      const err = await failure(containerd.pull(ref, { hostsDir: containerd.hostsDir }), 'ctr');
       console.log(`ctr on a refusal of ${tag}: ${err.stderr.trim()}`);
       expect(err.stderr).toContain(reason);
       for (const text of [err.message, err.stderr]) {
@@ -132,6 +116,7 @@ describe('ctr (hosts.toml server = pullgate) is refused with a readable reason',
   it('with PULLGATE_DENY_ON_HEAD=true ctr is refused on the HEAD and shows only the status', async () => {
     const err = await failure(
       containerd.pull(`docker.io/${seeded.repo}:root`, { hostsDir: denyOnHeadHosts }),
+      'ctr',
     );
     console.log(`ctr on a refused HEAD: ${err.stderr.trim()}`);
     expect(err.stderr).toContain('403 Forbidden');

@@ -9,17 +9,12 @@ import {
 } from '../../helpers/images.js';
 import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
 import { type Registry, startRegistry } from '../../helpers/registry.js';
+import { REFUSED } from './refused-images.js';
 
 // Issue 3 "refusal a client sees": `docker pull PULLGATE/library/app:<tag>` (pullgate named as the registry:
 // through --registry-mirror dockerd would fall back to Docker Hub and hide the message, DESIGN.md) is refused
 // by the shipped policies. dockerd HEADs the tag (answered with headers), then GETs the manifest, whose 403
 // DENIED body docker prints as `denied: <message>`. The planted value must not appear.
-const REFUSED = [
-  { tag: 'root', reason: 'denied: run-as-root: image config has no USER' },
-  { tag: 'secretenv', reason: 'denied: secret-env: AWS_SECRET_ACCESS_KEY ' },
-  { tag: 'argleak', reason: 'denied: secret-history: build arg NPM_TOKEN ' },
-] as const;
-
 describe('docker pull PULLGATE/library/app is refused with a readable reason', () => {
   let registry: Registry;
   let seeded: SeededImages;

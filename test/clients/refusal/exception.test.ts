@@ -2,7 +2,6 @@ import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DockerdEnv, startDockerd } from '../../helpers/clients/dockerd.js';
-import { ClientCommandError } from '../../helpers/clients/proc.js';
 import { skopeoCopy, skopeoInspect } from '../../helpers/clients/skopeo.js';
 import {
   PLANTED_AWS_SECRET,
@@ -14,6 +13,7 @@ import {
 import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
 import { type Registry, startRegistry } from '../../helpers/registry.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
+import { failure } from './refused-images.js';
 
 // Issue 3 item 3: exceptions scoped to repositories and rules, each with a reason, an owner and an expiry. The
 // shipped default policy stays in force (copied next to the exception); an unexpired exception for
@@ -37,16 +37,6 @@ exceptions:
 `;
 
 const WAIVED = ['root', 'secretenv', 'argleak'] as const;
-
-async function failure(attempt: Promise<unknown>): Promise<ClientCommandError> {
-  const outcome = await attempt.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!(outcome instanceof ClientCommandError))
-    throw new Error(`expected a refusal, got ${outcome === undefined ? 'success' : String(outcome)}`);
-  return outcome;
-}
 
 describe('an exception for library/app lets the refused images through, unchanged', () => {
   let registry: Registry;
@@ -92,14 +82,14 @@ describe('an exception for library/app lets the refused images through, unchange
   });
 
   it('another repository is still refused by the default policy', async () => {
-    const err = await failure(skopeoCopy(`${pullgate.host}/other/app:root`));
+    const err = await failure(skopeoCopy(`${pullgate.host}/other/app:root`), 'the pull');
     expect(err.stderr).toContain('denied: run-as-root: image config has no USER');
-    const docker = await failure(dockerd.pull(`${pullgate.host}/other/app:root`));
+    const docker = await failure(dockerd.pull(`${pullgate.host}/other/app:root`), 'the pull');
     expect(docker.stderr).toContain('denied: run-as-root: image config has no USER');
   });
 
   it('an expired exception waives nothing and the refusal names it', async () => {
-    const err = await failure(skopeoCopy(`${pullgate.host}/other/expired:root`));
+    const err = await failure(skopeoCopy(`${pullgate.host}/other/expired:root`), 'the pull');
     expect(err.stderr).toContain('denied: run-as-root: image config has no USER');
     expect(err.stderr).toContain('exception app-exceptions#');
     expect(err.stderr).toContain('expired 2020-01-01');

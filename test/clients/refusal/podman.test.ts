@@ -9,17 +9,12 @@ import {
 } from '../../helpers/images.js';
 import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
 import { type Registry, startRegistry } from '../../helpers/registry.js';
+import { REFUSED } from './refused-images.js';
 
 // Issue 3 "refusal a client sees": podman with a `location=` rewrite (pullgate is the only source for
 // docker.io, the enforcing configuration) is refused by the shipped policies, and prints the rule and the
 // variable name but never the planted value. podman sends GET manifests/<tag> (no HEAD), so it gets the 403
 // DENIED body and prints `denied: <message>`.
-const REFUSED = [
-  { tag: 'root', reason: 'denied: run-as-root: image config has no USER' },
-  { tag: 'secretenv', reason: 'denied: secret-env: AWS_SECRET_ACCESS_KEY ' },
-  { tag: 'argleak', reason: 'denied: secret-history: build arg NPM_TOKEN ' },
-] as const;
-
 describe('podman (location= rewrite to pullgate) is refused with a readable reason', () => {
   let registry: Registry;
   let seeded: SeededImages;

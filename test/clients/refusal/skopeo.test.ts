@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientCommandError } from '../../helpers/clients/proc.js';
 import { skopeoCopy, skopeoInspect } from '../../helpers/clients/skopeo.js';
 import {
   PLANTED_AWS_SECRET,
@@ -9,27 +8,12 @@ import {
 } from '../../helpers/images.js';
 import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
 import { type Registry, startRegistry } from '../../helpers/registry.js';
+import { failure, REFUSED } from './refused-images.js';
 
 // Issue 3 "refusal a client sees": with the shipped policies (policies/default.yaml enforces run-as-root,
 // secret-env and secret-history), skopeo is refused with a message naming the rule and the variable, and the
 // planted secret value appears nowhere in what skopeo prints. skopeo sends GET manifests/<tag>, so the 403
 // DENIED body is what it shows as `denied: <message>` (DESIGN.md, "What real clients do").
-const REFUSED = [
-  { tag: 'root', reason: 'denied: run-as-root: image config has no USER' },
-  { tag: 'secretenv', reason: 'denied: secret-env: AWS_SECRET_ACCESS_KEY ' },
-  { tag: 'argleak', reason: 'denied: secret-history: build arg NPM_TOKEN ' },
-] as const;
-
-async function failure(attempt: Promise<unknown>): Promise<ClientCommandError> {
-  const outcome = await attempt.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!(outcome instanceof ClientCommandError))
-    throw new Error(`expected skopeo to fail, got ${outcome === undefined ? 'success' : String(outcome)}`);
-  return outcome;
-}
-
 function expectNoPlantedSecret(text: string): void {
   expect(text).not.toContain(PLANTED_AWS_SECRET);
   expect(text).not.toContain(PLANTED_NPM_TOKEN);
@@ -58,20 +42,20 @@ describe('skopeo is refused by the default policies with a readable reason', () 
   });
 
   it.each(REFUSED)('skopeo copy of $tag is refused and says why', async ({ tag, reason }) => {
-    const err = await failure(skopeoCopy(`${pullgate.host}/${seeded.repo}:${tag}`));
+    const err = await failure(skopeoCopy(`${pullgate.host}/${seeded.repo}:${tag}`), 'skopeo');
     expect(err.stderr).toContain(reason);
     expectNoPlantedSecret(err.message);
     expectNoPlantedSecret(err.stderr);
   });
 
   it.each(REFUSED)('skopeo inspect -n of $tag is refused and says why', async ({ tag, reason }) => {
-    const err = await failure(skopeoInspect(`${pullgate.host}/${seeded.repo}:${tag}`));
+    const err = await failure(skopeoInspect(`${pullgate.host}/${seeded.repo}:${tag}`), 'skopeo');
     expect(err.stderr).toContain(reason);
     expectNoPlantedSecret(err.stderr);
   });
 
   it.each(REFUSED)('a pull of $tag by digest is refused too', async ({ tag, reason }) => {
-    const err = await failure(skopeoCopy(`${pullgate.host}/${seeded.repo}@${seeded.digests[tag]}`));
+    const err = await failure(skopeoCopy(`${pullgate.host}/${seeded.repo}@${seeded.digests[tag]}`), 'skopeo');
     expect(err.stderr).toContain(reason);
     expectNoPlantedSecret(err.stderr);
   });
