@@ -2,21 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ContainerdEnv, startContainerd, writeHostsToml } from '../../helpers/clients/containerd.js';
 import { type SeededImages, seedRegistry } from '../../helpers/images.js';
 import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
-import { type AccessLogEntry, type Registry, startRegistry } from '../../helpers/registry.js';
+import { type Registry, startRegistry } from '../../helpers/registry.js';
+import { agents, type LoggedRequest, requestLog, SHAPES } from './through-pullgate.js';
 
 // Issue 2 "done when": containerd's ctr, with a hosts.toml whose `server` is pullgate (no fallback to the
 // real registry: the enforcing configuration), pulls every image shape and records the digest that was
 // pushed — the digest a direct pull from the registry records too. Only non-root shapes: a policy may deny root.
-const SHAPES = ['nonroot', 'v2s2', 'oci-index', 'docker-list', 'big'] as const;
-
-interface LoggedRequest {
-  method: string;
-  url: string;
-}
-
-function agents(entries: AccessLogEntry[]): Set<string> {
-  return new Set(entries.map((e) => e.userAgent));
-}
 
 describe('ctr pulls every image shape through pullgate named in hosts.toml', () => {
   let registry: Registry;
@@ -31,15 +22,7 @@ describe('ctr pulls every image shape through pullgate named in hosts.toml', () 
     seeded = await seedRegistry(registry);
     pullgate = await startPullgate({
       env: { PULLGATE_UPSTREAM: registry.url },
-      logger: {
-        level: 'info',
-        stream: {
-          write: (line: string) => {
-            const entry = JSON.parse(line) as { msg?: string; req?: LoggedRequest };
-            if (entry.msg === 'incoming request' && entry.req !== undefined) pullgateRequests.push(entry.req);
-          },
-        },
-      },
+      logger: requestLog(pullgateRequests),
     });
     containerd = await startContainerd();
     await writeHostsToml(containerd.hostsDir, 'docker.io', { url: pullgate.url });

@@ -2,22 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DockerdEnv, startDockerd } from '../../helpers/clients/dockerd.js';
 import { type SeededImages, seedRegistry } from '../../helpers/images.js';
 import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
-import { type AccessLogEntry, type Registry, startRegistry } from '../../helpers/registry.js';
+import { type Registry, startRegistry } from '../../helpers/registry.js';
+import { agents, type LoggedRequest, requestLog, SHAPES } from './through-pullgate.js';
 
 // Issue 2 "done when": dockerd pulls every image shape through pullgate, both with pullgate as its
 // `--registry-mirror` (docker.io/library/app:<tag>) and by pullgate's own name (`docker pull
 // 127.0.0.1:P/library/app:<tag>`, the form that shows a denial), and ends with the digest a direct pull from
 // the registry gives. Only non-root shapes: a policy may deny root.
-const SHAPES = ['nonroot', 'v2s2', 'oci-index', 'docker-list', 'big'] as const;
-
-interface LoggedRequest {
-  method: string;
-  url: string;
-}
-
-function agents(entries: AccessLogEntry[]): Set<string> {
-  return new Set(entries.map((e) => e.userAgent));
-}
 
 describe('dockerd pulls every image shape through pullgate', () => {
   let registry: Registry;
@@ -32,15 +23,7 @@ describe('dockerd pulls every image shape through pullgate', () => {
     seeded = await seedRegistry(registry);
     pullgate = await startPullgate({
       env: { PULLGATE_UPSTREAM: registry.url },
-      logger: {
-        level: 'info',
-        stream: {
-          write: (line: string) => {
-            const entry = JSON.parse(line) as { msg?: string; req?: LoggedRequest };
-            if (entry.msg === 'incoming request' && entry.req !== undefined) pullgateRequests.push(entry.req);
-          },
-        },
-      },
+      logger: requestLog(pullgateRequests),
     });
     dockerd = await startDockerd({
       registryMirror: pullgate.url,

@@ -2,27 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PodmanEnv, startPodmanEnv } from '../../helpers/clients/podman.js';
 import { type SeededImages, seedRegistry } from '../../helpers/images.js';
 import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
-import { type AccessLogEntry, type Registry, startRegistry } from '../../helpers/registry.js';
+import { type Registry, startRegistry } from '../../helpers/registry.js';
+import { agents, proxiedRequests, SHAPES } from './through-pullgate.js';
 
 // Issue 2 "done when": podman with docker.io rewritten to pullgate (`location=`, the configuration that
 // enforces, containers-registries.conf(5)) pulls every image shape and records the digest that was pushed —
 // the same one a podman pointed at the registry itself records. Only non-root shapes: a policy may deny root.
-const SHAPES = ['nonroot', 'v2s2', 'oci-index', 'docker-list', 'big'] as const;
 
 /** Requests pullgate answered on /v2/<name>/... (manifests and blobs), from its own /metrics. */
-async function proxiedRequests(pullgate: Pullgate): Promise<number> {
-  const text = await (await fetch(`${pullgate.url}/metrics`)).text();
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('pullgate_http_requests_total{') && line.includes('route="/v2/*"'))
-      total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
-
-function agents(entries: AccessLogEntry[]): Set<string> {
-  return new Set(entries.map((e) => e.userAgent));
-}
 
 describe('podman pulls every image shape through pullgate', () => {
   let registry: Registry;

@@ -2,27 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skopeoCopy, skopeoInspect } from '../../helpers/clients/skopeo.js';
 import { type SeededImages, seedRegistry } from '../../helpers/images.js';
 import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
-import { type AccessLogEntry, type Registry, startRegistry } from '../../helpers/registry.js';
+import { type Registry, startRegistry } from '../../helpers/registry.js';
+import { agents, proxiedRequests, SHAPES, type Shape } from './through-pullgate.js';
 
 // Issue 2 "done when": skopeo pulls every image shape through pullgate and ends with the digest a direct pull
 // from the same registry gives. Only shapes a non-root policy allows are pulled (the policy may deny `root`).
-const SHAPES = ['nonroot', 'v2s2', 'oci-index', 'docker-list', 'big'] as const;
-type Shape = (typeof SHAPES)[number];
 
 /** Requests pullgate answered on /v2/<name>/... (manifests and blobs), from its own /metrics. */
-async function proxiedRequests(pullgate: Pullgate): Promise<number> {
-  const text = await (await fetch(`${pullgate.url}/metrics`)).text();
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('pullgate_http_requests_total{') && line.includes('route="/v2/*"'))
-      total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
-
-function agents(entries: AccessLogEntry[]): Set<string> {
-  return new Set(entries.map((e) => e.userAgent));
-}
 
 describe('skopeo pulls every image shape through pullgate', () => {
   let registry: Registry;
