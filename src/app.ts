@@ -231,6 +231,8 @@ async function wire(
     metrics,
     readiness: {
       upstreams: () => router.all.length > 0,
+      // The engine exists only once a valid policy set loaded (start-up stops otherwise); off is a choice.
+      policies: () => engine !== undefined || !config.policyEnabled,
       store: () => store.ping().then(() => true),
     },
   });
