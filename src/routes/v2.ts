@@ -112,8 +112,9 @@ export async function v2Routes(app: FastifyInstance, deps: V2Dependencies): Prom
           .send(answer.body);
       }
       case 'tags':
-        return serveTags(route, path.name, request, reply, signal);
+        return passThroughListing('tags/list', route, path.name, request, reply, signal);
       case 'referrers':
+        return passThroughListing(`referrers/${path.digest.value}`, route, path.name, request, reply, signal);
       case 'uploads':
         throw new RegistryError('UNSUPPORTED', 'pullgate is a read-only pull-through proxy');
     }
@@ -313,7 +314,13 @@ async function recordDecision(
   }
 }
 
-async function serveTags(
+/**
+ * tags/list and referrers pass through with their query: listings pullgate neither judges nor caches. A
+ * next-page Link names the upstream's own repository path; it is rewritten so the client comes back through
+ * pullgate.
+ */
+async function passThroughListing(
+  listing: 'tags/list' | `referrers/${string}`,
   route: Route,
   name: string,
   request: FastifyRequest<{ Querystring: Query }>,
@@ -321,33 +328,33 @@ async function serveTags(
   signal: AbortSignal,
 ): Promise<FastifyReply> {
   const params = new URLSearchParams();
-  if (request.query.n !== undefined) params.set('n', request.query.n);
-  if (request.query.last !== undefined) params.set('last', request.query.last);
+  const raw = new URLSearchParams((request.raw.url ?? '').split('?')[1] ?? '');
+  for (const [key, value] of raw) if (key !== 'ns') params.append(key, value);
   const qs = params.toString();
   const res = await route.upstream.request({
     method: request.method === 'HEAD' ? 'HEAD' : 'GET',
-    path: `/v2/${route.repository}/tags/list${qs ? `?${qs}` : ''}`,
+    path: `/v2/${route.repository}/${listing}${qs ? `?${qs}` : ''}`,
     repository: route.repository,
+    headers: request.headers.accept ? { accept: request.headers.accept } : {},
     signal,
   });
   if (res.status !== 200) {
     await res.body.dump();
     throw mapUpstreamStatus(
       res.status,
-      'tags',
+      listing === 'tags/list' ? 'tags' : 'manifest',
       route.upstream.host,
       firstHeader(res.headers[header.retryAfter]),
     );
   }
   const link = firstHeader(res.headers[header.link]);
   if (link !== undefined) {
-    // The upstream's next-page link names its own repository path; the client must come back through us.
     const ns = request.query.ns;
     const rewritten = link.replace(/<([^>]*)>/, (_m, target: string) => {
       const url = new URL(target, 'http://upstream.invalid');
       const next = new URLSearchParams(url.search);
       if (ns !== undefined) next.set('ns', ns);
-      return `</v2/${name}/tags/list?${next.toString()}>`;
+      return `</v2/${name}/${listing}?${next.toString()}>`;
     });
     reply.header(header.link, rewritten);
   }
