@@ -40,14 +40,6 @@ export class BlobStore {
     private readonly maxBytes: number,
   ) {}
 
-  get bytes(): number {
-    return this.totalBytes;
-  }
-
-  get count(): number {
-    return this.index.size;
-  }
-
   async init(): Promise<void> {
     await rm(this.tmpDir, { recursive: true, force: true });
     await mkdir(this.tmpDir, { recursive: true });
@@ -57,7 +49,7 @@ export class BlobStore {
       for (const name of await readdir(dir)) {
         const info = await stat(join(dir, name)).catch(() => undefined);
         if (info?.isFile() !== true) continue;
-        // LRU order survives restarts through atime (touch() sets it); nothing found on disk counts as verified.
+        // LRU order survives restarts through atime (lookupVerified() sets it); nothing found on disk counts as verified.
         this.index.set(`${algorithm}:${name}`, { size: info.size, lastUsed: info.atimeMs, readers: 0 });
         this.totalBytes += info.size;
       }
@@ -72,7 +64,11 @@ export class BlobStore {
     return { path: this.pathFor(digest), size: entry.size, verified: false };
   }
 
-  /** Like lookup, and also tells whether the file is unchanged since it was verified (one stat). */
+  /**
+   * Like lookup, for serving: tells whether the file is unchanged since it was verified, and marks it used on
+   * disk — one stat per hit. The atime carries LRU order across restarts (init() reads it back); the mtime is
+   * kept, since it is what tells a verified file from a changed one.
+   */
   async lookupVerified(digest: string): Promise<CachedBlob | undefined> {
     const found = this.lookup(digest);
     const entry = this.index.get(digest);
@@ -82,6 +78,7 @@ export class BlobStore {
       await this.discard(digest);
       return undefined;
     }
+    void utimes(found.path, new Date(), info.mtime).catch(() => {});
     return { ...found, verified: info.size === entry.size && info.mtimeMs === entry.verifiedMtimeMs };
   }
 
@@ -147,20 +144,6 @@ export class BlobStore {
     this.fills.set(digest, fill);
     void fill.run(openUpstream);
     return fill;
-  }
-
-  get fillsInFlight(): number {
-    return this.fills.size;
-  }
-
-  /**
-   * Sets a blob's atime so LRU order survives a restart (atime is what init() reads back). The mtime is kept:
-   * it is what tells a verified file from a changed one.
-   */
-  async touch(digest: string): Promise<void> {
-    const path = this.pathFor(digest);
-    const info = await stat(path).catch(() => undefined);
-    if (info !== undefined) await utimes(path, new Date(), info.mtime).catch(() => {});
   }
 
   private async evict(): Promise<void> {

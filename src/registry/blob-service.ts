@@ -108,7 +108,6 @@ export class BlobService {
   private async fromCache(digest: string, rangeHeader: string | undefined): Promise<BlobAnswer | undefined> {
     const cached = await this.store.lookupVerified(digest);
     if (cached === undefined) return undefined;
-    void this.store.touch(digest);
     const range = parseRange(rangeHeader, cached.size);
     if (range.kind === 'unsatisfiable') throw unsatisfiable(cached.size);
     const algorithm = digest.startsWith('sha512:') ? 'sha512' : 'sha256';
