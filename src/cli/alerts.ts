@@ -17,6 +17,8 @@ options:
 exit status: 0 ok, 1 the server refused or could not be reached, 2 usage error
 `;
 
+import { type ApiResult, apiMessage, callAdmin as call } from './admin-client.js';
+
 class UsageError extends Error {}
 
 interface Io {
@@ -30,49 +32,6 @@ const defaultIo: Io = {
   err: (t) => process.stderr.write(t),
   env: process.env,
 };
-
-interface ApiResult {
-  status: number;
-  body: unknown;
-}
-
-async function call(
-  server: string,
-  token: string | undefined,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<ApiResult> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (token !== undefined && token !== '') headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(new URL(path, server.endsWith('/') ? server : `${server}/`), {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // Not JSON (a proxy in between): shown as text.
-  }
-  return { status: res.status, body: parsed };
-}
-
-function apiMessage(result: ApiResult): string {
-  const b = result.body;
-  if (typeof b === 'object' && b !== null && 'error' in b) {
-    const e = b.error;
-    if (typeof e === 'object' && e !== null && 'message' in e && typeof e.message === 'string') {
-      const code = 'code' in e && typeof e.code === 'string' ? `${e.code}: ` : '';
-      return `${code}${e.message}`;
-    }
-  }
-  return typeof b === 'string' && b !== '' ? b.slice(0, 500) : `HTTP ${result.status}`;
-}
 
 function short(digest: string): string {
   return digest.replace(/^sha256:/, '').slice(0, 12);

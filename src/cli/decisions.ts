@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { type ApiResult, apiMessage, callAdmin } from './admin-client.js';
 
 export const decisionsUsage = `usage: pullgate decisions [--json] [filters] [--server URL]
 
@@ -68,25 +69,22 @@ export async function runDecisions(argv: string[]): Promise<number> {
     const value = values[name];
     if (typeof value === 'string') query.set(name, value);
   }
-  let res: Response;
+  let result: ApiResult;
   try {
-    res = await fetch(`${server}/admin/decisions?${query.toString()}`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
+    result = await callAdmin(server, token, 'GET', `admin/decisions?${query.toString()}`);
   } catch (err) {
     process.stderr.write(`pullgate decisions: cannot reach ${server}: ${(err as Error).message}\n`);
     return 1;
   }
-  const text = await res.text();
-  if (!res.ok) {
-    process.stderr.write(`pullgate decisions: server answered ${res.status}: ${text}\n`);
+  if (result.status !== 200) {
+    process.stderr.write(`pullgate decisions: server answered ${result.status}: ${apiMessage(result)}\n`);
     return 1;
   }
   if (values.json === true) {
-    process.stdout.write(`${text.trim()}\n`);
+    process.stdout.write(`${JSON.stringify(result.body)}\n`);
     return 0;
   }
-  const page = JSON.parse(text) as { records: DecisionLine[]; nextCursor?: string };
+  const page = result.body as { records: DecisionLine[]; nextCursor?: string | null };
   for (const r of page.records) {
     const rules = r.findings.map((f) => (f.key ? `${f.rule}:${f.key}` : f.rule)).join(',') || '-';
     const who = r.client.user ?? r.client.address;
