@@ -1,11 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { BlobStore } from '../cache/blob-store.js';
 import { digestOf } from '../oci/digest.js';
-import { RegistryError } from '../oci/errors.js';
-import { header } from '../oci/headers.js';
-import { firstHeader } from '../upstream/client.js';
-import { mapUpstreamStatus } from '../upstream/errors.js';
-import { BodyTooLargeError, readBounded, tooLargeFromUpstream } from '../upstream/read-bounded.js';
+import { fetchVerified } from '../upstream/fetch-verified.js';
 import type { Route } from '../upstream/router.js';
 
 /**
@@ -42,37 +38,15 @@ export class ConfigFetcher {
   async fetch(route: Route, digest: string, signal: AbortSignal): Promise<Buffer> {
     const cached = await this.fromCache(digest);
     if (cached !== undefined) return cached;
-    const host = route.upstream.host;
-    const res = await route.upstream.request({
-      method: 'GET',
+    const { bytes } = await fetchVerified(route, {
       path: `/v2/${route.repository}/blobs/${digest}`,
-      repository: route.repository,
-      signal,
+      subject: 'blob',
+      what: 'image config',
+      limit: this.maxBytes,
       followRedirects: true,
+      signal,
+      expected: digest,
     });
-    if (res.status !== 200) {
-      await res.body.dump();
-      throw mapUpstreamStatus(res.status, 'blob', host, firstHeader(res.headers[header.retryAfter]));
-    }
-    let bytes: Buffer;
-    try {
-      const declared = Number(firstHeader(res.headers[header.contentLength]) ?? Number.NaN);
-      bytes = await readBounded(res.body, this.maxBytes, Number.isFinite(declared) ? declared : undefined);
-    } catch (err) {
-      if (err instanceof BodyTooLargeError) throw tooLargeFromUpstream('image config', err.limit, host);
-      throw err;
-    }
-    const actual = digestOf(bytes, digest.startsWith('sha512:') ? 'sha512' : 'sha256');
-    if (actual !== digest) {
-      throw new RegistryError(
-        'UNAVAILABLE',
-        `upstream ${host} sent an image config whose digest does not match`,
-        {
-          status: 502,
-          detail: { upstream: host, expected: digest, actual },
-        },
-      );
-    }
     this.remember(digest, bytes);
     return bytes;
   }

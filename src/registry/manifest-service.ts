@@ -1,13 +1,13 @@
 import NodeCache from 'node-cache';
 import { Coalescer } from '../cache/coalesce.js';
 import type { ManifestCache } from '../cache/manifest-cache.js';
-import { type Digest, digestOf } from '../oci/digest.js';
+import type { Digest } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
 import { baseMediaType } from '../oci/media-types.js';
 import { firstHeader } from '../upstream/client.js';
 import { mapUpstreamStatus } from '../upstream/errors.js';
-import { BodyTooLargeError, readBounded, tooLargeFromUpstream } from '../upstream/read-bounded.js';
+import { fetchVerified } from '../upstream/fetch-verified.js';
 import type { Route } from '../upstream/router.js';
 
 export interface ManifestBytes {
@@ -173,42 +173,17 @@ export class ManifestService {
     signal: AbortSignal,
     expected: string | undefined,
   ): Promise<ManifestBytes> {
-    const host = route.upstream.host;
-    const res = await route.upstream.request({
-      method: 'GET',
+    const { bytes, digest, headers } = await fetchVerified(route, {
       path: `/v2/${route.repository}/manifests/${reference}`,
-      repository: route.repository,
-      headers: { accept },
+      subject: 'manifest',
+      what: 'manifest',
+      limit: this.options.manifestMaxBytes,
+      accept,
       signal,
+      expected,
     });
-    if (res.status !== 200) {
-      await res.body.dump();
-      throw mapUpstreamStatus(res.status, 'manifest', host, firstHeader(res.headers[header.retryAfter]));
-    }
-    let bytes: Buffer;
-    try {
-      const declared = Number(firstHeader(res.headers[header.contentLength]) ?? Number.NaN);
-      bytes = await readBounded(
-        res.body,
-        this.options.manifestMaxBytes,
-        Number.isFinite(declared) ? declared : undefined,
-      );
-    } catch (err) {
-      if (err instanceof BodyTooLargeError) throw tooLargeFromUpstream('manifest', err.limit, host);
-      throw err;
-    }
-    const claimed = expected ?? firstHeader(res.headers[header.dockerContentDigest]);
-    const algorithm = claimed?.startsWith('sha512:') ? 'sha512' : 'sha256';
-    const actual = digestOf(bytes, algorithm);
-    // The digest is of the exact bytes (image-spec descriptor.md); bytes that do not match are never served.
-    if (claimed !== undefined && actual !== claimed) {
-      throw new RegistryError('UNAVAILABLE', `upstream ${host} sent a manifest whose digest does not match`, {
-        status: 502,
-        detail: { upstream: host, expected: claimed, actual },
-      });
-    }
-    const mediaType = baseMediaType(firstHeader(res.headers[header.contentType])) ?? fallbackMediaType;
-    return { digest: actual, mediaType, bytes };
+    const mediaType = baseMediaType(firstHeader(headers[header.contentType])) ?? fallbackMediaType;
+    return { digest, mediaType, bytes };
   }
 }
 

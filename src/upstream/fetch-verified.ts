@@ -1,0 +1,66 @@
+import { digestOf } from '../oci/digest.js';
+import { RegistryError } from '../oci/errors.js';
+import { header } from '../oci/headers.js';
+import { firstHeader, type UpstreamResponse } from './client.js';
+import { mapUpstreamStatus, type Subject } from './errors.js';
+import { BodyTooLargeError, readBounded, tooLargeFromUpstream } from './read-bounded.js';
+import type { Route } from './router.js';
+
+export interface VerifiedFetch {
+  /** Upstream path, e.g. `/v2/library/app/manifests/sha256:...`. */
+  path: string;
+  subject: Subject;
+  /** What the bytes are, for error messages: `manifest`, `image config`. */
+  what: string;
+  limit: number;
+  signal: AbortSignal;
+  /** The digest the bytes must have; else the upstream's Docker-Content-Digest, when it sent one. */
+  expected: string | undefined;
+  accept?: string;
+  followRedirects?: boolean;
+}
+
+/**
+ * One small document from the upstream (a manifest, an image config): read whole with a byte bound and checked
+ * against its digest before anything uses it. The digest is of the exact bytes (image-spec descriptor.md);
+ * bytes that do not match are never used, and the client gets a 502.
+ */
+export async function fetchVerified(
+  route: Route,
+  request: VerifiedFetch,
+): Promise<{ bytes: Buffer; digest: string; headers: UpstreamResponse['headers'] }> {
+  const host = route.upstream.host;
+  const res = await route.upstream.request({
+    method: 'GET',
+    path: request.path,
+    repository: route.repository,
+    signal: request.signal,
+    ...(request.accept !== undefined ? { headers: { accept: request.accept } } : {}),
+    ...(request.followRedirects === true ? { followRedirects: true } : {}),
+  });
+  if (res.status !== 200) {
+    await res.body.dump();
+    throw mapUpstreamStatus(res.status, request.subject, host, firstHeader(res.headers[header.retryAfter]));
+  }
+  let bytes: Buffer;
+  try {
+    const declared = Number(firstHeader(res.headers[header.contentLength]) ?? Number.NaN);
+    bytes = await readBounded(res.body, request.limit, Number.isFinite(declared) ? declared : undefined);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw tooLargeFromUpstream(request.what, err.limit, host);
+    throw err;
+  }
+  const claimed = request.expected ?? firstHeader(res.headers[header.dockerContentDigest]);
+  const actual = digestOf(bytes, claimed?.startsWith('sha512:') ? 'sha512' : 'sha256');
+  if (claimed !== undefined && actual !== claimed) {
+    throw new RegistryError(
+      'UNAVAILABLE',
+      `upstream ${host} sent ${request.what} bytes that do not match their digest`,
+      {
+        status: 502,
+        detail: { upstream: host, expected: claimed, actual },
+      },
+    );
+  }
+  return { bytes, digest: actual, headers: res.headers };
+}
