@@ -43,3 +43,24 @@ export async function startFaultServer(
     },
   };
 }
+
+/**
+ * What the real registry answers to the request a fault server received, for fault servers that forward every
+ * request but the one they break. Keeps the headers a pull depends on.
+ */
+export async function askRegistry(
+  registryUrl: string,
+  req: IncomingMessage,
+): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
+  const answer = await fetch(`${registryUrl}${req.url ?? '/'}`, {
+    method: req.method,
+    headers: { accept: req.headers.accept ?? '*/*' },
+  });
+  const body = Buffer.from(await answer.arrayBuffer());
+  const headers: Record<string, string> = {};
+  for (const name of ['content-type', 'content-length', 'docker-content-digest']) {
+    const value = answer.headers.get(name);
+    if (value !== null) headers[name] = value;
+  }
+  return { status: answer.status, headers, body };
+}

@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FaultServer, startFaultServer } from '../../helpers/fault-server.js';
+import { askRegistry, type FaultServer, startFaultServer } from '../../helpers/fault-server.js';
 import { putBlob } from '../../helpers/images.js';
 import { waitUntil } from '../../helpers/proc.js';
 import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
@@ -22,17 +22,9 @@ let digest: string;
 let resetNext = true;
 
 async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const answer = await fetch(`${upstream.url}${req.url ?? '/'}`, {
-    method: req.method,
-    headers: { accept: req.headers.accept ?? '*/*' },
-  });
-  const body = Buffer.from(await answer.arrayBuffer());
-  const headers: Record<string, string> = {};
-  for (const name of ['content-type', 'content-length', 'docker-content-digest']) {
-    const value = answer.headers.get(name);
-    if (value !== null) headers[name] = value;
-  }
-  res.writeHead(answer.status, headers);
+  const answer = await askRegistry(upstream.url, req);
+  const body = answer.body;
+  res.writeHead(answer.status, answer.headers);
   const isBlobGet = req.method === 'GET' && (req.url ?? '').endsWith(`/blobs/${digest}`);
   if (isBlobGet && resetNext) {
     resetNext = false;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FaultServer, startFaultServer } from '../../helpers/fault-server.js';
+import { askRegistry, type FaultServer, startFaultServer } from '../../helpers/fault-server.js';
 import { MEDIA_TYPE, pushImage, testImages } from '../../helpers/images.js';
 import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
 import { type Registry, startRegistry } from '../../helpers/registry.js';
@@ -23,17 +23,9 @@ async function forward(req: IncomingMessage, res: ServerResponse): Promise<void>
     res.end('{"errors":[{"code":"TOOMANYREQUESTS","message":"you have reached your pull rate limit"}]}');
     return;
   }
-  const answer = await fetch(`${upstream.url}${req.url ?? '/'}`, {
-    method: req.method,
-    headers: { accept: req.headers.accept ?? '*/*' },
-  });
-  const body = Buffer.from(await answer.arrayBuffer());
-  const headers: Record<string, string> = {};
-  for (const name of ['content-type', 'content-length', 'docker-content-digest']) {
-    const value = answer.headers.get(name);
-    if (value !== null) headers[name] = value;
-  }
-  res.writeHead(answer.status, headers);
+  const answer = await askRegistry(upstream.url, req);
+  const body = answer.body;
+  res.writeHead(answer.status, answer.headers);
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
