@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--rounds N] [--only manifest,head,blobs,identical,skopeo,coalesce]
- *  [--profile manifest,head,head-policy,blob-cold,blob-warm]`
+ *  [--profile manifest,head,head-policy,head-audit,blob-cold,blob-warm]`
  * `npm run bench -- --render [bench/results/latest.json]` re-renders a saved run's markdown.
  *
  * pullgate against the same upstream pulled directly and against the CNCF distribution registry in proxy

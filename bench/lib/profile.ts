@@ -6,7 +6,12 @@ import { runLoad } from './jobs.js';
 import type { Ctx } from './phases.js';
 import { startPullgateProcess } from './pullgate-process.js';
 
-export type ProfileScenario = 'manifest' | 'head' | 'head-policy' | 'blob-cold' | 'blob-warm';
+export type ProfileScenario = 'manifest' | 'head' | 'head-policy' | 'head-audit' | 'blob-cold' | 'blob-warm';
+
+const SCENARIO_ENV: Partial<Record<ProfileScenario, Record<string, string>>> = {
+  'head-policy': { PULLGATE_POLICY_ENABLED: 'true' },
+  'head-audit': { PULLGATE_AUDIT_ENABLED: 'true' },
+};
 
 interface CpuProfileNode {
   id: number;
@@ -127,7 +132,7 @@ export async function profileScenario(ctx: Ctx, scenario: ProfileScenario): Prom
       repoRoot: ctx.root,
       upstreamUrl: ctx.upstream.url,
       nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir.path],
-      env: scenario === 'head-policy' ? { PULLGATE_POLICY_ENABLED: 'true' } : {},
+      env: SCENARIO_ENV[scenario] ?? {},
     });
     const { small } = ctx.content;
     const blob = ctx.content.blobs[ctx.content.blobs.length - 1];
@@ -149,7 +154,7 @@ export async function profileScenario(ctx: Ctx, scenario: ProfileScenario): Prom
       if (scenario === 'blob-warm') await runLoad(ctx.root, blobJob);
       // The load generator's own start-up (~0.5 s) falls inside the window; pullgate is idle then.
       startUs = usNow();
-      if (scenario === 'manifest' || scenario === 'head' || scenario === 'head-policy') {
+      if (scenario === 'manifest' || scenario.startsWith('head')) {
         const method = scenario === 'manifest' ? 'GET' : 'HEAD';
         const r = await runLoad(ctx.root, {
           kind: 'throughput',

@@ -1,14 +1,24 @@
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 
-// The hash chain, pure: canonical serialisation, hashing and a streaming verifier. No I/O, no clock.
+// The hash chain, pure: sealing, hashing and a streaming verifier. No I/O, no clock.
 //
-// A record's line is its canonical JSON (keys sorted at every level, no whitespace, undefined
-// omitted). `hash` = sha256 over the canonical JSON of the record *without* `hash`; `prev` = the
-// `hash` of the record before it. Because `prev` is inside what `hash` covers, changing any byte of
-// any record breaks every later link unless every later hash is recomputed too.
+// A record's line is one JSON object whose last member is `hash`. In the current format (`v: 2`),
+// `hash` = sha256 over the line's exact bytes with that last member taken out, i.e. over
+// `{"v":2,"seq":…,"time":…,"prev":…,<body>}`; `prev` = the `hash` of the record before it. Because
+// `prev` is inside what `hash` covers, changing any byte of any record breaks every later link
+// unless every later hash is recomputed too. Hashing the bytes as written (rather than a canonical
+// re-serialisation) costs one JSON.stringify and one sha256 per record on the append path, and a
+// verifier needs no serialiser that must agree with the writer's.
+//
+// Records written by earlier versions (`v: 1`) hash their canonical JSON (keys sorted at every
+// level, no whitespace, undefined omitted) without `hash`, and the line is that canonical JSON;
+// they still verify, so a log that spans an upgrade verifies end to end.
 
 /** `prev` of the very first record: there is nothing before it. */
 export const GENESIS_HASH = '0'.repeat(64);
+
+/** The record format append writes (see above); `1` is only read. */
+export const CHAIN_VERSION = 2;
 
 /** The last record the chain has reached: the next record must have seq + 1 and prev = hash. */
 export interface ChainHead {
@@ -18,6 +28,40 @@ export interface ChainHead {
 
 export const GENESIS_HEAD: ChainHead = { seq: 0, hash: GENESIS_HASH };
 
+export function sha256Hex(text: string): string {
+  return oneShotHash('sha256', text, 'hex');
+}
+
+/** The chain fields the log assigns to a record; `time` is an ISO string (no characters to escape). */
+export interface ChainPosition {
+  seq: number;
+  time: string;
+  prev: string;
+}
+
+/** What ends every v2 line: `,"hash":"<64 hex>"}`. */
+const HASH_MEMBER_LENGTH = ',"hash":"'.length + 64 + '"}'.length;
+
+/**
+ * Seals a body onto the chain: returns its hash and its line. The body is the record's own fields
+ * (`type` and the rest); it must not carry the chain fields, which come first in the line.
+ */
+export function seal(
+  position: ChainPosition,
+  body: Readonly<Record<string, unknown>>,
+): { hash: string; line: string } {
+  for (const key of CHAIN_KEYS) {
+    if (Object.hasOwn(body, key)) throw new TypeError(`a record body cannot set the chain field "${key}"`);
+  }
+  const members = JSON.stringify(body).slice(1, -1);
+  const unsealed = `{"v":${CHAIN_VERSION},"seq":${position.seq},"time":${JSON.stringify(position.time)},"prev":${JSON.stringify(position.prev)}${members === '' ? '' : `,${members}`}}`;
+  const hash = sha256Hex(unsealed);
+  return { hash, line: `${unsealed.slice(0, -1)},"hash":"${hash}"}` };
+}
+
+const CHAIN_KEYS = ['v', 'seq', 'time', 'prev', 'hash'] as const;
+
+/** v1 only: a value's canonical JSON (keys sorted at every level, no whitespace, undefined omitted). */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
     const out = JSON.stringify(value);
@@ -33,47 +77,19 @@ export function canonicalJson(value: unknown): string {
     }
     return `${out}]`;
   }
-  return `{${canonicalMembers(value as Record<string, unknown>).members.join(',')}}`;
-}
-
-/** `"key":value` for each defined member, in sorted key order, with the keys alongside. */
-function canonicalMembers(obj: Readonly<Record<string, unknown>>): { keys: string[]; members: string[] } {
-  const keys: string[] = [];
   const members: string[] = [];
+  const obj = value as Record<string, unknown>;
   for (const key of Object.keys(obj).sort()) {
     const item = obj[key];
-    if (item === undefined) continue;
-    keys.push(key);
-    members.push(`${JSON.stringify(key)}:${canonicalJson(item)}`);
+    if (item !== undefined) members.push(`${JSON.stringify(key)}:${canonicalJson(item)}`);
   }
-  return { keys, members };
+  return `{${members.join(',')}}`;
 }
 
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-/** The hash a record must carry: over its canonical JSON without the `hash` field. */
+/** v1 only: the hash a record must carry, over its canonical JSON without the `hash` field. */
 export function computeHash(record: Readonly<Record<string, unknown>>): string {
   const { hash: _ignored, ...rest } = record;
   return sha256Hex(canonicalJson(rest));
-}
-
-/**
- * Adds `hash` to a record that already has its `prev` and `seq`; returns the record and its line.
- * The members are serialised once and joined twice (without and with `hash`): this is on the
- * append path of every request.
- */
-export function seal<T extends Record<string, unknown>>(
-  unsealed: T,
-): { record: T & { hash: string }; line: string } {
-  if (unsealed.hash !== undefined) throw new TypeError('record is already sealed');
-  const { keys, members } = canonicalMembers(unsealed);
-  const hash = sha256Hex(`{${members.join(',')}}`);
-  let at = keys.findIndex((k) => k > 'hash');
-  if (at === -1) at = members.length;
-  members.splice(at, 0, `"hash":${JSON.stringify(hash)}`);
-  return { record: { ...unsealed, hash }, line: `{${members.join(',')}}` };
 }
 
 /** The chain fields every record has, whatever its type. */
@@ -99,16 +115,23 @@ export function parseChainedLine(line: string): ChainedRecord | undefined {
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
   const r = parsed as Record<string, unknown>;
-  if (typeof r.v !== 'number' || typeof r.type !== 'string' || typeof r.time !== 'string') return undefined;
+  if ((r.v !== 1 && r.v !== CHAIN_VERSION) || typeof r.type !== 'string' || typeof r.time !== 'string') {
+    return undefined;
+  }
   if (typeof r.seq !== 'number' || !Number.isSafeInteger(r.seq) || r.seq < 1) return undefined;
   if (typeof r.prev !== 'string' || !HEX64.test(r.prev)) return undefined;
   if (typeof r.hash !== 'string' || !HEX64.test(r.hash)) return undefined;
   return r as ChainedRecord;
 }
 
-/** True when the line is exactly the canonical form of a record whose hash is right. */
+/** True when the line's bytes are the ones its hash was computed over (see the top of this file). */
 export function lineIsIntact(line: string, record: ChainedRecord): boolean {
-  return computeHash(record) === record.hash && canonicalJson(record) === line;
+  if (record.v === 1) return computeHash(record) === record.hash && canonicalJson(record) === line;
+  return (
+    line.length > HASH_MEMBER_LENGTH &&
+    line.endsWith(`,"hash":"${record.hash}"}`) &&
+    sha256Hex(`${line.slice(0, -HASH_MEMBER_LENGTH)}}`) === record.hash
+  );
 }
 
 export type ChainProblem = 'edited' | 'deleted' | 'reordered' | 'truncated' | 'torn' | 'malformed';

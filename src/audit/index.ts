@@ -1,4 +1,5 @@
 export {
+  CHAIN_VERSION,
   type ChainBreak,
   type ChainedRecord,
   type ChainHead,
@@ -37,7 +38,6 @@ export {
   findingSchema,
   type PolicyLoadInput,
   type PolicyRef,
-  RECORD_VERSION,
   type ReviewInput,
   type TagEvent,
 } from './record.js';

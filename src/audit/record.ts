@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { parseDigest } from '../oci/digest.js';
+import { CHAIN_VERSION } from './chain.js';
 
 // Every object below is strict: an unexpected field is an error, not silently carried into the log.
 // This is how the log keeps its promise to hold rule ids and variable names, never values — a `value`
 // (or any other stray field) in a finding makes append() throw instead of writing it.
-
-export const RECORD_VERSION = 1;
 
 const text = (max: number) => z.string().min(1).max(max);
 const digest = z.string().refine((s) => parseDigest(s) !== undefined, { message: 'invalid digest' });
@@ -146,13 +145,14 @@ export const auditInputSchema = z.discriminatedUnion('type', [
 ]);
 
 const chainFields = {
-  v: z.literal(RECORD_VERSION),
+  /** The record format: 2 is written; 1 (canonical JSON, see chain.ts) is still read. */
+  v: z.union([z.literal(1), z.literal(CHAIN_VERSION)]),
   /** Monotonic across files, starting at 1; never reused. */
   seq: z.number().int().positive(),
   time: z.iso.datetime(),
   /** The `hash` of the record before this one (all zeros for the first record ever written). */
   prev: hex64,
-  /** sha256 of this record's canonical line without the `hash` field (see chain.ts). */
+  /** sha256 of this record's line without the `hash` member (see chain.ts). */
   hash: hex64,
 };
 

@@ -1,7 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ChainHead, GENESIS_HEAD, parseChainedLine, seal } from './chain.js';
+import { CHAIN_VERSION, type ChainHead, GENESIS_HEAD, parseChainedLine, seal } from './chain.js';
 import {
   anchorHead,
   isErrno,
@@ -13,7 +13,7 @@ import {
   syncDir,
   writeAnchor,
 } from './files.js';
-import { type AuditInput, type AuditRecord, auditInputSchema, RECORD_VERSION } from './record.js';
+import { type AuditInput, type AuditRecord, auditInputSchema } from './record.js';
 
 /** The subset of a pino / Fastify logger the log uses. */
 export interface AuditLogger {
@@ -83,7 +83,9 @@ interface Pending {
 interface Sealed {
   pending: Pending;
   record: AuditRecord;
-  bytes: Buffer;
+  /** The record's line with its newline, and that line's length in bytes. */
+  line: string;
+  bytes: number;
 }
 
 interface OpenFile {
@@ -203,15 +205,13 @@ export class AuditLog implements AuditSink {
     const sealed: Sealed[] = [];
     let head = this.head;
     for (const pending of batch) {
-      const { record, line } = seal({
-        ...pending.body,
-        v: RECORD_VERSION,
-        seq: head.seq + 1,
-        time: pending.time,
-        prev: head.hash,
-      });
-      head = { seq: record.seq, hash: record.hash };
-      sealed.push({ pending, record: record as AuditRecord, bytes: Buffer.from(`${line}\n`, 'utf8') });
+      const position = { seq: head.seq + 1, time: pending.time, prev: head.hash };
+      const { hash, line } = seal(position, pending.body);
+      head = { seq: position.seq, hash };
+      // The validated body is a fresh object (zod's output), so the chain fields are added to it in place.
+      const record = Object.assign(pending.body, { v: CHAIN_VERSION, ...position, hash }) as AuditRecord;
+      const text = `${line}\n`;
+      sealed.push({ pending, record, line: text, bytes: Buffer.byteLength(text, 'utf8') });
     }
 
     let done = 0;
@@ -222,14 +222,17 @@ export class AuditLog implements AuditSink {
         const file = await this.fileFor(first);
         // As many records as fit under maxFileBytes, and always at least one.
         let end = done + 1;
-        let size = file.size + first.bytes.length;
+        let size = file.size + first.bytes;
         for (let next = sealed[end]; next !== undefined; next = sealed[end]) {
-          if (size + next.bytes.length > this.maxFileBytes) break;
-          size += next.bytes.length;
+          if (size + next.bytes > this.maxFileBytes) break;
+          size += next.bytes;
           end++;
         }
         const part = sealed.slice(done, end);
-        const buf = part.length === 1 ? first.bytes : Buffer.concat(part.map((s) => s.bytes));
+        // One string, one encoding pass, one write for the whole part.
+        let text = '';
+        for (const s of part) text += s.line;
+        const buf = Buffer.from(text, 'utf8');
         await writeFully(file.handle, buf, file.size);
         await file.handle.datasync();
         file.size += buf.length;
@@ -256,7 +259,7 @@ export class AuditLog implements AuditSink {
   private async fileFor(next: Sealed): Promise<OpenFile> {
     const current = this.file;
     if (current !== undefined) {
-      const tooBig = current.size > 0 && current.size + next.bytes.length > this.maxFileBytes;
+      const tooBig = current.size > 0 && current.size + next.bytes > this.maxFileBytes;
       const tooOld = current.size > 0 && this.now().getTime() - current.firstRecordMs >= this.maxFileAgeMs;
       if (!tooBig && !tooOld) return current;
       this.file = undefined;
