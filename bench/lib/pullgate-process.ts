@@ -28,6 +28,24 @@ export interface PullgateOptions {
   nodeArgs?: string[];
 }
 
+/**
+ * The node flags `npm start` runs pullgate with (package.json "start": `node <flags> dist/cli.js serve`), so the
+ * benchmark measures pullgate as it is run, and a flag changed there is measured here without a second copy.
+ */
+export function startNodeFlags(repoRoot: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+    scripts?: { start?: string };
+  };
+  const words = (pkg.scripts?.start ?? '').trim().split(/\s+/);
+  const script = words.indexOf('dist/cli.js');
+  if (words[0] !== 'node' || script === -1 || words[script + 1] !== 'serve') {
+    throw new Error(
+      `package.json "start" is not "node [flags] dist/cli.js serve": ${pkg.scripts?.start ?? '(none)'}`,
+    );
+  }
+  return words.slice(1, script);
+}
+
 function statusField(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
@@ -51,7 +69,12 @@ export async function startPullgateProcess(opts: PullgateOptions): Promise<Pullg
   const launch = async (port: number): Promise<{ port: number; daemon: Daemon }> => {
     const daemon = await startProcess(
       process.execPath,
-      [...(opts.nodeArgs ?? []), join(opts.repoRoot, 'dist', 'cli.js'), 'serve'],
+      [
+        ...startNodeFlags(opts.repoRoot),
+        ...(opts.nodeArgs ?? []),
+        join(opts.repoRoot, 'dist', 'cli.js'),
+        'serve',
+      ],
       {
         cwd: opts.repoRoot,
         logPath: join(logDir.path, `pullgate-${port}.log`),

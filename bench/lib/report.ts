@@ -73,7 +73,7 @@ export function renderMarkdown(r: BenchResults): string {
     `${m.startedAt}, ${m.durationS.toFixed(0)} s, Node ${m.node}, ${m.cpus} CPUs, load average ${m.loadAvgStart.map((x) => x.toFixed(1)).join('/')} at start and ${m.loadAvgEnd.map((x) => x.toFixed(1)).join('/')} at the end (other work shares this machine), commit ${m.commit}, build: ${m.build}.`,
   );
   out.push(
-    `${m.settings.rounds} rounds; within each round the targets run back to back (direct, distribution proxy, pullgate). Figures are medians over rounds; ratios are medians of the per-round ratios. pullgate runs as its own process from \`dist/\` (PULLGATE_TAG_TTL=30, log level warn); the load generator is a separate Node process (undici Pool, pipelining 1). Upstream: distribution 2.8.2; peer: the same binary with \`proxy.remoteurl\`.`,
+    `${m.settings.rounds} rounds; within each round the targets run back to back (direct, distribution proxy, pullgate). Figures are medians over rounds; ratios are medians of the per-round ratios. pullgate runs as its own process from \`dist/\` with \`npm start\`'s node flags (PULLGATE_TAG_TTL=30, log level warn); the load generator is a separate Node process (undici Pool, pipelining 1). Upstream: distribution 2.8.2; peer: the same binary with \`proxy.remoteurl\`.`,
   );
   out.push('');
 
