@@ -8,7 +8,8 @@ import { runInNewContext } from 'node:vm';
  * heap keeps the high-water mark. Asking for a young-generation collection after every 4 MiB streamed keeps the
  * process flat (with the young generation capped by `--max-semi-space-size=4`, see package.json "start", a
  * scavenge costs a fraction of a millisecond). Measured here, one cold 512 MiB stream: 16 MiB steps and V8's
- * default young generation peak at 150–200 MiB, 4 MiB steps with the cap at 134–149 MiB, at the same speed.
+ * default young generation peak at 150–200 MiB, 4 MiB steps with the cap at 134–149 MiB, for about a tenth of
+ * cold single-stream speed (README, benchmark).
  */
 type Gc = (options?: { type: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void;
 
