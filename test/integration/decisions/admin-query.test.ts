@@ -1,14 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SeededImages, seedRegistry } from '../../helpers/images.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../helpers/proc.js';
-import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
-import { type Registry, startRegistry } from '../../helpers/registry.js';
+import { useSeededPullgate } from '../../helpers/seeded-pullgate.js';
 
 // Decisions are queried through the admin API and `pullgate decisions --json`, with filters and pagination.
 const token = 'decisions-test-token';
-let upstream: Registry;
-let seeded: SeededImages;
-let pullgate: Pullgate;
+const setup = useSeededPullgate({ PULLGATE_ADMIN_TOKEN: token });
 
 interface Page {
   records: {
@@ -24,7 +20,7 @@ interface Page {
 }
 
 async function query(params: string): Promise<Page> {
-  const res = await fetch(`${pullgate.url}/admin/decisions?${params}`, {
+  const res = await fetch(`${setup.pullgate.url}/admin/decisions?${params}`, {
     headers: { authorization: `Bearer ${token}` },
   });
   expect(res.status).toBe(200);
@@ -32,16 +28,9 @@ async function query(params: string): Promise<Page> {
 }
 
 beforeAll(async () => {
-  upstream = await startRegistry();
-  seeded = await seedRegistry(upstream);
-  pullgate = await startPullgate({ env: { PULLGATE_UPSTREAM: upstream.url, PULLGATE_ADMIN_TOKEN: token } });
   for (const tag of ['nonroot', 'v2s2', 'root', 'secretenv', 'nonroot']) {
-    await (await fetch(`${pullgate.url}/v2/library/app/manifests/${tag}`)).arrayBuffer();
+    await (await fetch(`${setup.pullgate.url}/v2/library/app/manifests/${tag}`)).arrayBuffer();
   }
-});
-afterAll(async () => {
-  await pullgate?.stop();
-  await upstream?.stop();
 });
 
 describe('decision queries', () => {
@@ -54,7 +43,7 @@ describe('decision queries', () => {
     expect(secret.records[0]?.findings).toContainEqual(
       expect.objectContaining({ rule: 'secret-env', key: 'AWS_SECRET_ACCESS_KEY' }),
     );
-    expect((await query(`digest=${seeded.digests.nonroot}`)).records).toHaveLength(2);
+    expect((await query(`digest=${setup.seeded.digests.nonroot}`)).records).toHaveLength(2);
     expect((await query('repository=library/app')).records).toHaveLength(5);
     expect((await query('repository=library/other')).records).toHaveLength(0);
     expect((await query('client=127.0.0.1')).records).toHaveLength(5);
@@ -78,12 +67,12 @@ describe('decision queries', () => {
   });
 
   it('answers a malformed query with 400 and a missing token with 401', async () => {
-    const bad = await fetch(`${pullgate.url}/admin/decisions?decision=maybe`, {
+    const bad = await fetch(`${setup.pullgate.url}/admin/decisions?decision=maybe`, {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/decision/);
-    expect((await fetch(`${pullgate.url}/admin/decisions`)).status).toBe(401);
+    expect((await fetch(`${setup.pullgate.url}/admin/decisions`)).status).toBe(401);
   });
 
   it('is what `pullgate decisions --json` prints', async () => {
@@ -98,7 +87,7 @@ describe('decision queries', () => {
         '--decision',
         'deny',
         '--server',
-        pullgate.url,
+        setup.pullgate.url,
       ],
       { env: { ...process.env, PULLGATE_ADMIN_TOKEN: token } },
     );

@@ -1,24 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedRegistry } from '../../helpers/images.js';
-import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
-import { type Registry, startRegistry } from '../../helpers/registry.js';
+import { describe, expect, it } from 'vitest';
+import { useSeededPullgate } from '../../helpers/seeded-pullgate.js';
 
 // A client's mistake is a 4xx with an OCI error body, decided before anything goes upstream.
-let upstream: Registry;
-let pullgate: Pullgate;
-
-beforeAll(async () => {
-  upstream = await startRegistry();
-  await seedRegistry(upstream);
-  pullgate = await startPullgate({ env: { PULLGATE_UPSTREAM: upstream.url } });
-});
-afterAll(async () => {
-  await pullgate?.stop();
-  await upstream?.stop();
-});
+const setup = useSeededPullgate();
 
 async function errorOf(path: string, init?: RequestInit) {
-  const res = await fetch(`${pullgate.url}${path}`, init);
+  const res = await fetch(`${setup.pullgate.url}${path}`, init);
   const body = (await res.json()) as { errors: { code: string; message: string }[] };
   return { status: res.status, code: body.errors[0]?.code, message: body.errors[0]?.message };
 }
@@ -27,7 +14,7 @@ const absent = `sha256:${'0'.repeat(64)}`;
 
 describe('client mistakes', () => {
   it('refuses malformed digests with 400 DIGEST_INVALID without asking the upstream', async () => {
-    const before = (await upstream.accessLog()).length;
+    const before = (await setup.upstream.accessLog()).length;
     for (const digest of [
       'sha256:totallywrong',
       'sha256:ABC',
@@ -44,7 +31,7 @@ describe('client mistakes', () => {
       });
     }
     await new Promise((r) => setTimeout(r, 100));
-    expect((await upstream.accessLog()).length).toBe(before);
+    expect((await setup.upstream.accessLog()).length).toBe(before);
   });
 
   it('refuses bad repository names with 400 NAME_INVALID', async () => {

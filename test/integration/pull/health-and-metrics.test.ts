@@ -1,33 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedRegistry } from '../../helpers/images.js';
-import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
-import { type Registry, startRegistry } from '../../helpers/registry.js';
+import { describe, expect, it } from 'vitest';
+import { useSeededPullgate } from '../../helpers/seeded-pullgate.js';
 
-let upstream: Registry;
-let pullgate: Pullgate;
-
-beforeAll(async () => {
-  upstream = await startRegistry();
-  await seedRegistry(upstream);
-  pullgate = await startPullgate({ env: { PULLGATE_UPSTREAM: upstream.url } });
-});
-afterAll(async () => {
-  await pullgate?.stop();
-  await upstream?.stop();
-});
+const setup = useSeededPullgate();
 
 describe('health and metrics', () => {
   it('reports alive and ready', async () => {
-    expect((await fetch(`${pullgate.url}/healthz`)).status).toBe(200);
-    const ready = await fetch(`${pullgate.url}/readyz`);
+    expect((await fetch(`${setup.pullgate.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${setup.pullgate.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(((await ready.json()) as { status: string }).status).toBe('ready');
   });
 
   it('counts requests, upstream requests and bytes served in Prometheus format', async () => {
-    const res = await fetch(`${pullgate.url}/v2/app/manifests/nonroot`);
+    const res = await fetch(`${setup.pullgate.url}/v2/app/manifests/nonroot`);
     await res.arrayBuffer();
-    const metrics = await (await fetch(`${pullgate.url}/metrics`)).text();
+    const metrics = await (await fetch(`${setup.pullgate.url}/metrics`)).text();
     expect(metrics).toMatch(
       /pullgate_http_requests_total\{route="\/v2\/\*",method="GET",status="200"\} [1-9]/,
     );

@@ -1,22 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchManifest, type SeededImages, seedRegistry } from '../../helpers/images.js';
-import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
-import { type Registry, startRegistry } from '../../helpers/registry.js';
+import { describe, expect, it } from 'vitest';
+import { fetchManifest } from '../../helpers/images.js';
+import { useSeededPullgate } from '../../helpers/seeded-pullgate.js';
 
 // Every manifest shape comes through byte for byte, with the headers clients rely on, by tag and by digest.
-let upstream: Registry;
-let seeded: SeededImages;
-let pullgate: Pullgate;
-
-beforeAll(async () => {
-  upstream = await startRegistry();
-  seeded = await seedRegistry(upstream);
-  pullgate = await startPullgate({ env: { PULLGATE_UPSTREAM: upstream.url } });
-});
-afterAll(async () => {
-  await pullgate?.stop();
-  await upstream?.stop();
-});
+const setup = useSeededPullgate();
 
 const accept = [
   'application/vnd.oci.image.index.v1+json',
@@ -28,10 +15,12 @@ const accept = [
 describe('manifests through pullgate', () => {
   for (const tag of ['nonroot', 'v2s2', 'oci-index', 'docker-list'] as const) {
     it(`serves ${tag} by tag and by digest with the exact bytes and headers`, async () => {
-      const direct = await fetchManifest(upstream, seeded.repo, tag);
-      const digest = seeded.digests[tag];
+      const direct = await fetchManifest(setup.upstream, setup.seeded.repo, tag);
+      const digest = setup.seeded.digests[tag];
       for (const reference of [tag, digest]) {
-        const res = await fetch(`${pullgate.url}/v2/app/manifests/${reference}`, { headers: { accept } });
+        const res = await fetch(`${setup.pullgate.url}/v2/app/manifests/${reference}`, {
+          headers: { accept },
+        });
         expect(res.status).toBe(200);
         const body = Buffer.from(await res.arrayBuffer());
         expect(body.equals(direct.body)).toBe(true);
@@ -39,7 +28,7 @@ describe('manifests through pullgate', () => {
         expect(res.headers.get('content-type')).toBe(direct.contentType);
         expect(res.headers.get('content-length')).toBe(String(direct.body.length));
 
-        const head = await fetch(`${pullgate.url}/v2/library/app/manifests/${reference}`, {
+        const head = await fetch(`${setup.pullgate.url}/v2/library/app/manifests/${reference}`, {
           method: 'HEAD',
           headers: { accept },
         });
@@ -53,7 +42,7 @@ describe('manifests through pullgate', () => {
   }
 
   it('answers the API version check', async () => {
-    const res = await fetch(`${pullgate.url}/v2/`);
+    const res = await fetch(`${setup.pullgate.url}/v2/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
   });

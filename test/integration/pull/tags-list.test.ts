@@ -1,21 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultServer, startFaultServer } from '../../helpers/fault-server.js';
-import { seedRegistry } from '../../helpers/images.js';
 import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
-import { type Registry, startRegistry } from '../../helpers/registry.js';
+import { useSeededPullgate } from '../../helpers/seeded-pullgate.js';
 
 // tags/list passes through with its pagination parameters; a next-page Link points back at pullgate.
-let upstream: Registry;
-let pullgate: Pullgate;
+const setup = useSeededPullgate();
 let paging: FaultServer;
 let pagingProxy: Pullgate;
 
 const allTags = ['a1', 'a2', 'b1', 'b2', 'c1'];
 
 beforeAll(async () => {
-  upstream = await startRegistry();
-  await seedRegistry(upstream);
-  pullgate = await startPullgate({ env: { PULLGATE_UPSTREAM: upstream.url } });
   // distribution 2.8 ignores `n` for tags; a registry that pages (distribution 3, Docker Hub) is played here.
   paging = await startFaultServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -35,13 +30,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await pagingProxy?.stop();
   await paging?.stop();
-  await pullgate?.stop();
-  await upstream?.stop();
 });
 
 describe('tags/list', () => {
   it('passes the real registry list through with the query forwarded', async () => {
-    const res = await fetch(`${pullgate.url}/v2/app/tags/list?n=100`);
+    const res = await fetch(`${setup.pullgate.url}/v2/app/tags/list?n=100`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { tags: string[] };
     expect(body.tags.sort()).toEqual([
@@ -54,7 +47,7 @@ describe('tags/list', () => {
       'secretenv',
       'v2s2',
     ]);
-    const log = await upstream.waitForAccess((e) => e.path === '/v2/library/app/tags/list');
+    const log = await setup.upstream.waitForAccess((e) => e.path === '/v2/library/app/tags/list');
     expect(log.some((e) => e.uri === '/v2/library/app/tags/list?n=100')).toBe(true);
   });
 
