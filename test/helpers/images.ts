@@ -242,6 +242,18 @@ export function testImages(): Promise<ImageLayout> {
   return cachedLayout;
 }
 
+/**
+ * The nonroot test image changed by `umoci config` arguments (a label, a user, a variable), as tag `changed` in an
+ * OCI layout of its own under `dir`: a second digest for a tag to move to.
+ */
+export async function buildChangedImage(dir: string, config: readonly string[]): Promise<string> {
+  const layout = await testImages();
+  const own = `${dir}/oci`;
+  await run('skopeo', ['copy', '--quiet', `oci:${layout.dir}:nonroot`, `oci:${own}:nonroot`]);
+  await run('umoci', ['config', '--image', `${own}:nonroot`, '--tag', 'changed', ...config]);
+  return own;
+}
+
 function credsArg(c: Credentials): string {
   return `${c.username}:${c.password}`;
 }

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PodmanEnv, startPodmanEnv } from '../../helpers/clients/podman.js';
 import { skopeoCopy, skopeoInspect } from '../../helpers/clients/skopeo.js';
-import { pushImage, testImages } from '../../helpers/images.js';
-import { run } from '../../helpers/proc.js';
+import { buildChangedImage, pushImage, testImages } from '../../helpers/images.js';
 import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
 import { type Registry, startRegistry } from '../../helpers/registry.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
@@ -23,23 +22,6 @@ interface AlertJson {
   new: { digest: string };
 }
 
-/** Image Y: the nonroot image with an added label, in a layout of its own. */
-async function buildChangedImage(dir: string): Promise<string> {
-  const layout = await testImages();
-  const own = `${dir}/oci`;
-  await run('skopeo', ['copy', '--quiet', `oci:${layout.dir}:nonroot`, `oci:${own}:nonroot`]);
-  await run('umoci', [
-    'config',
-    '--image',
-    `${own}:nonroot`,
-    '--tag',
-    'changed',
-    '--config.label',
-    'org.opencontainers.image.version=2',
-  ]);
-  return own;
-}
-
 describe('a floating tag that moves upstream is served at its new digest and raises an alert', () => {
   let registry: Registry;
   let pullgate: Pullgate;
@@ -57,7 +39,11 @@ describe('a floating tag that moves upstream is served at its new digest and rai
 
   beforeAll(async () => {
     work = await makeTempDir('tag-floating');
-    [registry, changedLayout] = await Promise.all([startRegistry(), buildChangedImage(work.path)]);
+    // Image Y: the nonroot image with an added label.
+    [registry, changedLayout] = await Promise.all([
+      startRegistry(),
+      buildChangedImage(work.path, ['--config.label', 'org.opencontainers.image.version=2']),
+    ]);
     pullgate = await startPullgate({
       env: { PULLGATE_UPSTREAM: registry.url, PULLGATE_TAG_TTL: '0', PULLGATE_ADMIN_TOKEN: TOKEN },
     });

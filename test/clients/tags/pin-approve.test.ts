@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DockerdEnv, startDockerd } from '../../helpers/clients/dockerd.js';
 import { skopeoCopy, skopeoInspect } from '../../helpers/clients/skopeo.js';
-import { MEDIA_TYPE, pushImage, testImages } from '../../helpers/images.js';
+import { buildChangedImage, MEDIA_TYPE, pushImage, testImages } from '../../helpers/images.js';
 import { run } from '../../helpers/proc.js';
 import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
 import { type Registry, startRegistry } from '../../helpers/registry.js';
@@ -28,25 +28,6 @@ interface AlertJson {
   diff?: unknown;
   decision?: unknown;
   reviews?: { action: string; reviewer: string; reason: string }[];
-}
-
-/** Image Y: the nonroot image with another user and an added variable, in a layout of its own. */
-async function buildChangedImage(dir: string): Promise<string> {
-  const layout = await testImages();
-  const own = `${dir}/oci`;
-  await run('skopeo', ['copy', '--quiet', `oci:${layout.dir}:nonroot`, `oci:${own}:nonroot`]);
-  await run('umoci', [
-    'config',
-    '--image',
-    `${own}:nonroot`,
-    '--tag',
-    'changed',
-    '--config.user',
-    '2000:2000',
-    '--config.env',
-    `APP_MODE=${ENV_VALUE}`,
-  ]);
-  return own;
 }
 
 describe('a pinned version tag overwritten upstream keeps its digest until a reviewer approves', () => {
@@ -89,7 +70,11 @@ describe('a pinned version tag overwritten upstream keeps its digest until a rev
 
   beforeAll(async () => {
     work = await makeTempDir('tag-pin');
-    [registry, changedLayout] = await Promise.all([startRegistry(), buildChangedImage(work.path)]);
+    // Image Y: the nonroot image with another user and an added variable.
+    [registry, changedLayout] = await Promise.all([
+      startRegistry(),
+      buildChangedImage(work.path, ['--config.user', '2000:2000', '--config.env', `APP_MODE=${ENV_VALUE}`]),
+    ]);
     pullgate = await startPullgate({
       env: { PULLGATE_UPSTREAM: registry.url, PULLGATE_TAG_TTL: '0', PULLGATE_ADMIN_TOKEN: TOKEN },
     });
