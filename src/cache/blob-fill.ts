@@ -65,6 +65,14 @@ export class BlobFill extends EventEmitter {
     return this.state === 'done';
   }
 
+  /**
+   * A fill a new reader must not join: it failed, or its last reader left and its upstream read was told to stop
+   * (it is still winding down and about to fail). A request for the blob then starts a fill of its own.
+   */
+  get abandoned(): boolean {
+    return this.state === 'failed' || (this.state !== 'done' && this.controller.signal.aborted);
+  }
+
   /** Starts the upstream read. Never rejects: failures are delivered to `ready` and to readers. */
   async run(openUpstream: OpenUpstreamBlob): Promise<void> {
     try {

@@ -123,17 +123,21 @@ export class BlobStore {
     await unlink(this.pathFor(digest)).catch(() => {});
   }
 
-  /** The in-flight fill for a digest, or a new one started with `openUpstream`. */
+  /** The in-flight fill for a digest, or a new one started with `openUpstream` (also in place of an abandoned one). */
   fill(digest: string, openUpstream: OpenUpstreamBlob): BlobFill {
     const existing = this.fills.get(digest);
-    if (existing !== undefined) return existing;
+    if (existing !== undefined && !existing.abandoned) return existing;
     const fill = new BlobFill(
       digest,
       join(this.tmpDir, randomUUID()),
       this.pathFor(digest),
       (size) => {
-        this.index.set(digest, { size, lastUsed: Date.now(), readers: 0 });
-        this.totalBytes += size;
+        // An abandoned fill whose upstream had already sent everything can still commit beside its successor:
+        // the same verified bytes, renamed over the same path, counted once.
+        if (!this.index.has(digest)) {
+          this.index.set(digest, { size, lastUsed: Date.now(), readers: 0 });
+          this.totalBytes += size;
+        }
         void this.markVerified(digest);
         void this.evict();
       },
