@@ -10,6 +10,11 @@ export interface UpstreamBlob {
   /** From the upstream's Content-Length, when it sent one. */
   size: number | undefined;
   body: Readable;
+  /**
+   * Turns a failure while the body streams (a reset, a short body, a digest mismatch) into the error readers get,
+   * so a client whose answer has not started yet is told what the upstream did rather than a bare internal error.
+   */
+  describeFailure?: (err: Error) => Error;
 }
 
 export type OpenUpstreamBlob = (signal: AbortSignal) => Promise<UpstreamBlob>;
@@ -37,6 +42,7 @@ export class BlobFill extends EventEmitter {
   private error: Error | undefined;
   private readers = 0;
   private handle: FileHandle | undefined;
+  private describeFailure: ((err: Error) => Error) | undefined;
   private readonly controller = new AbortController();
   private resolveReady!: (size: number | undefined) => void;
   private rejectReady!: (err: Error) => void;
@@ -78,6 +84,7 @@ export class BlobFill extends EventEmitter {
     try {
       this.handle = await open(this.tmpPath, 'w+');
       const upstream = await openUpstream(this.controller.signal);
+      this.describeFailure = upstream.describeFailure;
       this.size = upstream.size;
       this.state = 'filling';
       this.resolveReady(upstream.size);
@@ -245,9 +252,11 @@ export class BlobFill extends EventEmitter {
   }
 
   private async fail(err: Error): Promise<void> {
-    this.error = err;
+    // A fill stopped because its last reader left has nobody to tell; anything else is the upstream's doing.
+    const error = this.controller.signal.aborted ? err : (this.describeFailure?.(err) ?? err);
+    this.error = error;
     this.state = 'failed';
-    this.rejectReady(err);
+    this.rejectReady(error);
     this.emit('progress');
     await unlink(this.tmpPath).catch(() => {});
   }

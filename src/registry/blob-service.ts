@@ -4,12 +4,12 @@ import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../cache/blob-store.js';
-import { VerifyingStream } from '../cache/verifying-stream.js';
+import { DigestMismatchError, VerifyingStream } from '../cache/verifying-stream.js';
 import { type Digest, digestOf } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
 import { firstHeader } from '../upstream/client.js';
-import { mapUpstreamStatus } from '../upstream/errors.js';
+import { mapTransportError, mapUpstreamStatus } from '../upstream/errors.js';
 import type { Route } from '../upstream/router.js';
 import { parseRange } from './range.js';
 
@@ -79,7 +79,11 @@ export class BlobService {
         );
       }
       const length = Number(firstHeader(res.headers[header.contentLength]) ?? Number.NaN);
-      return { size: Number.isFinite(length) ? length : undefined, body: res.body };
+      return {
+        size: Number.isFinite(length) ? length : undefined,
+        body: res.body,
+        describeFailure: (err) => blobFillFailure(err, route.upstream.host),
+      };
     });
     // Hold a reader before waiting, so a client that leaves while the upstream is slow to answer counts as gone.
     const whole = fill.createReader();
@@ -208,4 +212,34 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
+}
+
+/**
+ * What a client whose answer has not started is told when a fill fails while the upstream's body streams: a
+ * 502 naming the upstream (504 for a timeout), never the internal error. A client already receiving the blob
+ * has its connection cut instead (the status line is long gone).
+ */
+function blobFillFailure(err: Error, upstream: string): RegistryError {
+  if (err instanceof RegistryError) return err;
+  if (err instanceof DigestMismatchError) {
+    return new RegistryError(
+      'UNAVAILABLE',
+      `upstream ${upstream} sent a blob that does not match its digest`,
+      {
+        status: 502,
+        detail: { upstream, expected: err.expected, actual: err.actual },
+        cause: err,
+      },
+    );
+  }
+  if ((err as { code?: unknown }).code !== undefined) return mapTransportError(err, upstream);
+  return new RegistryError(
+    'UNAVAILABLE',
+    `upstream ${upstream} failed while sending the blob: ${err.message}`,
+    {
+      status: 502,
+      detail: { upstream },
+      cause: err,
+    },
+  );
 }
