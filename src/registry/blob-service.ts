@@ -8,8 +8,8 @@ import { DigestMismatchError, VerifyingStream } from '../cache/verifying-stream.
 import { type Digest, digestOf } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
-import { firstHeader } from '../upstream/client.js';
-import { mapTransportError, mapUpstreamStatus } from '../upstream/errors.js';
+import { declaredLength, requireOk } from '../upstream/client.js';
+import { mapTransportError } from '../upstream/errors.js';
 import type { Route } from '../upstream/router.js';
 import { parseRange } from './range.js';
 
@@ -39,17 +39,9 @@ export class BlobService {
       signal,
       followRedirects: true,
     });
+    await requireOk(res, 'blob', route.upstream.host);
     await res.body.dump();
-    if (res.status !== 200) {
-      throw mapUpstreamStatus(
-        res.status,
-        'blob',
-        route.upstream.host,
-        firstHeader(res.headers[header.retryAfter]),
-      );
-    }
-    const length = Number(firstHeader(res.headers[header.contentLength]) ?? Number.NaN);
-    return { size: Number.isFinite(length) ? length : undefined };
+    return { size: declaredLength(res.headers) };
   }
 
   async get(
@@ -69,18 +61,9 @@ export class BlobService {
         signal: fillSignal,
         followRedirects: true,
       });
-      if (res.status !== 200) {
-        await res.body.dump();
-        throw mapUpstreamStatus(
-          res.status,
-          'blob',
-          route.upstream.host,
-          firstHeader(res.headers[header.retryAfter]),
-        );
-      }
-      const length = Number(firstHeader(res.headers[header.contentLength]) ?? Number.NaN);
+      await requireOk(res, 'blob', route.upstream.host);
       return {
-        size: Number.isFinite(length) ? length : undefined,
+        size: declaredLength(res.headers),
         body: res.body,
         describeFailure: (err) => blobFillFailure(err, route.upstream.host),
       };

@@ -5,8 +5,7 @@ import type { Digest } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
 import { baseMediaType } from '../oci/media-types.js';
-import { firstHeader } from '../upstream/client.js';
-import { mapUpstreamStatus } from '../upstream/errors.js';
+import { declaredLength, firstHeader, requireOk } from '../upstream/client.js';
 import { fetchVerified } from '../upstream/fetch-verified.js';
 import type { Route } from '../upstream/router.js';
 
@@ -140,20 +139,12 @@ export class ManifestService {
       headers: { accept },
       signal,
     });
+    await requireOk(res, 'manifest', route.upstream.host);
     await res.body.dump();
-    if (res.status !== 200) {
-      throw mapUpstreamStatus(
-        res.status,
-        'manifest',
-        route.upstream.host,
-        firstHeader(res.headers[header.retryAfter]),
-      );
-    }
     const digest = firstHeader(res.headers[header.dockerContentDigest]);
     const mediaType = baseMediaType(firstHeader(res.headers[header.contentType])) ?? fallbackMediaType;
-    const size = Number(firstHeader(res.headers[header.contentLength]) ?? Number.NaN);
     if (digest !== undefined && /^sha256:[a-f0-9]{64}$/.test(digest)) {
-      return { digest, mediaType, size: Number.isFinite(size) ? size : -1, source: 'upstream' };
+      return { digest, mediaType, size: declaredLength(res.headers) ?? -1, source: 'upstream' };
     }
     // Some registries omit Docker-Content-Digest on HEAD; then the digest is that of the bytes a GET returns.
     const manifest = await this.fetchManifest(route, tag, accept, signal, undefined);

@@ -10,8 +10,7 @@ import type { BlobService } from '../registry/blob-service.js';
 import type { ManifestGate, Verdict } from '../registry/gate.js';
 import type { ManifestBytes, ManifestService, TagResolution } from '../registry/manifest-service.js';
 import type { TagEvent, TagTracker } from '../registry/tag-tracker.js';
-import { firstHeader } from '../upstream/client.js';
-import { mapUpstreamStatus } from '../upstream/errors.js';
+import { firstHeader, requireOk } from '../upstream/client.js';
 import type { Route, UpstreamRouter } from '../upstream/router.js';
 import { type DecisionFacts, decisionRecord, exceptionRecords } from './decision-record.js';
 import { sendRegistryError } from './registry-error-handler.js';
@@ -342,15 +341,7 @@ async function passThroughListing(
     headers: request.headers.accept ? { accept: request.headers.accept } : {},
     signal,
   });
-  if (res.status !== 200) {
-    await res.body.dump();
-    throw mapUpstreamStatus(
-      res.status,
-      listing === 'tags/list' ? 'tags' : 'manifest',
-      route.upstream.host,
-      firstHeader(res.headers[header.retryAfter]),
-    );
-  }
+  await requireOk(res, listing === 'tags/list' ? 'tags' : 'manifest', route.upstream.host);
   const link = firstHeader(res.headers[header.link]);
   if (link !== undefined) {
     const ns = request.query.ns;

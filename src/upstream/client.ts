@@ -7,7 +7,7 @@ import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
 import { userAgent } from '../version.js';
 import { type Challenge, parseChallenge, pullScope } from './challenge.js';
-import { mapTransportError } from './errors.js';
+import { mapTransportError, mapUpstreamStatus, type Subject } from './errors.js';
 
 export interface UpstreamRequest {
   method: 'GET' | 'HEAD';
@@ -54,6 +54,22 @@ const maxRedirects = 5;
 
 export function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Unless the upstream answered 200: drains the body (so the connection is reused) and throws the OCI error a
+ * client sees for that status, a 429's Retry-After kept.
+ */
+export async function requireOk(res: UpstreamResponse, subject: Subject, host: string): Promise<void> {
+  if (res.status === 200) return;
+  await res.body.dump();
+  throw mapUpstreamStatus(res.status, subject, host, firstHeader(res.headers[header.retryAfter]));
+}
+
+/** The upstream's Content-Length, when it sent a usable one. */
+export function declaredLength(headers: UpstreamResponse['headers']): number | undefined {
+  const length = Number(firstHeader(headers[header.contentLength]) ?? Number.NaN);
+  return Number.isFinite(length) ? length : undefined;
 }
 
 /**

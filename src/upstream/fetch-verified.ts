@@ -1,8 +1,8 @@
 import { digestOf } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
-import { firstHeader, type UpstreamResponse } from './client.js';
-import { mapUpstreamStatus, type Subject } from './errors.js';
+import { declaredLength, firstHeader, requireOk, type UpstreamResponse } from './client.js';
+import type { Subject } from './errors.js';
 import { BodyTooLargeError, readBounded, tooLargeFromUpstream } from './read-bounded.js';
 import type { Route } from './router.js';
 
@@ -38,14 +38,10 @@ export async function fetchVerified(
     ...(request.accept !== undefined ? { headers: { accept: request.accept } } : {}),
     ...(request.followRedirects === true ? { followRedirects: true } : {}),
   });
-  if (res.status !== 200) {
-    await res.body.dump();
-    throw mapUpstreamStatus(res.status, request.subject, host, firstHeader(res.headers[header.retryAfter]));
-  }
+  await requireOk(res, request.subject, host);
   let bytes: Buffer;
   try {
-    const declared = Number(firstHeader(res.headers[header.contentLength]) ?? Number.NaN);
-    bytes = await readBounded(res.body, request.limit, Number.isFinite(declared) ? declared : undefined);
+    bytes = await readBounded(res.body, request.limit, declaredLength(res.headers));
   } catch (err) {
     if (err instanceof BodyTooLargeError) throw tooLargeFromUpstream(request.what, err.limit, host);
     throw err;
