@@ -308,7 +308,7 @@ async function recordDecision(
   facts: DecisionFacts,
 ): Promise<void> {
   try {
-    // Appended together, in order, so they share one write and one fsync instead of waiting one after another.
+    // Appended together, in order, so they share one synchronous write instead of waiting one after another.
     await Promise.all([...exceptionRecords(facts), decisionRecord(facts)].map((r) => deps.audit.append(r)));
   } catch (err) {
     // A decision that cannot be recorded is not answered: the log's promise is that every answer is in it.
