@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManifestCache } from '../../../src/cache/manifest-cache.js';
 import { defaultManifestAccept } from '../../../src/oci/media-types.js';
 import { ConfigFetcher } from '../../../src/registry/config-fetcher.js';
-import { ManifestService } from '../../../src/registry/manifest-service.js';
+import type { ManifestService } from '../../../src/registry/manifest-service.js';
 import { openStore, type Store } from '../../../src/store/open.js';
 import { createDescriber } from '../../../src/tags/describer.js';
 import { TagHistory } from '../../../src/tags/history.js';
-import { UpstreamClient } from '../../../src/upstream/client.js';
+import type { UpstreamClient } from '../../../src/upstream/client.js';
 import type { Route } from '../../../src/upstream/router.js';
 import {
   type ImageLayout,
@@ -17,6 +16,7 @@ import {
 } from '../../helpers/images.js';
 import { type Registry, startRegistry } from '../../helpers/registry.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
+import { upstreamServices } from '../../helpers/upstream-services.js';
 
 describe('a tag overwritten on the real registry between two resolutions', () => {
   let registry: Registry;
@@ -29,15 +29,7 @@ describe('a tag overwritten on the real registry between two resolutions', () =>
   beforeAll(async () => {
     [registry, layout, dir] = await Promise.all([startRegistry(), testImages(), makeTempDir('overwrite')]);
     store = await openStore({ dataDir: dir.path });
-    upstream = new UpstreamClient(
-      { host: 'docker.io', url: registry.url, libraryPrefix: true, tagTtlSeconds: 0, credentials: undefined },
-      { timeouts: { connectMs: 5_000, headersMs: 10_000, bodyMs: 10_000 } },
-    );
-    manifests = new ManifestService({
-      manifestMaxBytes: 4 << 20,
-      cache: new ManifestCache(undefined),
-      tagTtlSeconds: () => 0,
-    });
+    ({ upstream, manifests } = upstreamServices(registry.url));
   });
   afterAll(async () => {
     manifests?.close();

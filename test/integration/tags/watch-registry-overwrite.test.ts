@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManifestCache } from '../../../src/cache/manifest-cache.js';
 import { ConfigFetcher } from '../../../src/registry/config-fetcher.js';
-import { ManifestService } from '../../../src/registry/manifest-service.js';
+import type { ManifestService } from '../../../src/registry/manifest-service.js';
 import { openStore, type Store } from '../../../src/store/open.js';
 import { createDescriber } from '../../../src/tags/describer.js';
 import { TagHistory } from '../../../src/tags/history.js';
 import { TagWatcher, upstreamTagResolver } from '../../../src/tags/watch.js';
-import { UpstreamClient } from '../../../src/upstream/client.js';
+import type { UpstreamClient } from '../../../src/upstream/client.js';
 import {
   type ImageLayout,
   MEDIA_TYPE,
@@ -16,6 +15,7 @@ import {
 } from '../../helpers/images.js';
 import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
 import { type Registry, startRegistry } from '../../helpers/registry.js';
+import { upstreamServices } from '../../helpers/upstream-services.js';
 
 const accept = [
   MEDIA_TYPE.ociIndex,
@@ -38,15 +38,7 @@ describe('the watcher and a tag overwritten on the real registry while nobody pu
     [registry, layout] = await Promise.all([startRegistry(), testImages()]);
     pullgate = await startPullgate({ env: { PULLGATE_UPSTREAM: registry.url, PULLGATE_TAG_TTL: '0' } });
     store = await openStore({ dataDir: pullgate.dataDir });
-    upstream = new UpstreamClient(
-      { host: 'docker.io', url: registry.url, libraryPrefix: true, tagTtlSeconds: 0, credentials: undefined },
-      { timeouts: { connectMs: 5_000, headersMs: 10_000, bodyMs: 10_000 } },
-    );
-    manifests = new ManifestService({
-      manifestMaxBytes: 4 << 20,
-      cache: new ManifestCache(undefined),
-      tagTtlSeconds: () => 0,
-    });
+    ({ upstream, manifests } = upstreamServices(registry.url));
   });
   afterAll(async () => {
     manifests?.close();

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManifestCache } from '../../../src/cache/manifest-cache.js';
-import { ManifestService } from '../../../src/registry/manifest-service.js';
+import type { ManifestService } from '../../../src/registry/manifest-service.js';
 import { upstreamTagResolver } from '../../../src/tags/watch.js';
-import { UpstreamClient } from '../../../src/upstream/client.js';
+import type { UpstreamClient } from '../../../src/upstream/client.js';
 import { type FaultServer, startFaultServer } from '../../helpers/fault-server.js';
 import { MEDIA_TYPE, sha256Digest } from '../../helpers/images.js';
+import { upstreamServices } from '../../helpers/upstream-services.js';
 
 // Some registries answer HEAD without Docker-Content-Digest, which a real distribution registry always sends;
 // this upstream on a real socket leaves it out.
@@ -22,21 +22,7 @@ describe('the watch resolver against an upstream whose HEAD names no digest', ()
       });
       res.end(req.method === 'HEAD' ? undefined : body);
     });
-    upstream = new UpstreamClient(
-      {
-        host: 'nodigest.test',
-        url: server.url,
-        libraryPrefix: true,
-        tagTtlSeconds: 0,
-        credentials: undefined,
-      },
-      { timeouts: { connectMs: 2_000, headersMs: 2_000, bodyMs: 2_000 } },
-    );
-    manifests = new ManifestService({
-      manifestMaxBytes: 4 << 20,
-      cache: new ManifestCache(undefined),
-      tagTtlSeconds: () => 60,
-    });
+    ({ upstream, manifests } = upstreamServices(server.url, { host: 'nodigest.test', tagTtlSeconds: 60 }));
   });
   afterAll(async () => {
     manifests?.close();

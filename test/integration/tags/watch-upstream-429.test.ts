@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManifestCache } from '../../../src/cache/manifest-cache.js';
 import { RegistryError } from '../../../src/oci/errors.js';
-import { ManifestService } from '../../../src/registry/manifest-service.js';
+import type { ManifestService } from '../../../src/registry/manifest-service.js';
 import { openStore, type Store } from '../../../src/store/open.js';
 import { TagHistory } from '../../../src/tags/history.js';
 import { TagWatcher, upstreamTagResolver } from '../../../src/tags/watch.js';
-import { UpstreamClient } from '../../../src/upstream/client.js';
+import type { UpstreamClient } from '../../../src/upstream/client.js';
 import { type FaultServer, startFaultServer } from '../../helpers/fault-server.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
+import { upstreamServices } from '../../helpers/upstream-services.js';
 import { describeFrom, digest, image, observation } from './fixtures.js';
 
 // A real registry does not rate-limit; this upstream on a real socket answers every manifest HEAD with 429 and a
@@ -29,15 +29,7 @@ describe('the watcher against an upstream that answers 429', () => {
       }),
     ]);
     store = await openStore({ dataDir: dir.path });
-    upstream = new UpstreamClient(
-      { host: 'hub.test', url: server.url, libraryPrefix: true, tagTtlSeconds: 0, credentials: undefined },
-      { timeouts: { connectMs: 2_000, headersMs: 2_000, bodyMs: 2_000 } },
-    );
-    manifests = new ManifestService({
-      manifestMaxBytes: 4 << 20,
-      cache: new ManifestCache(undefined),
-      tagTtlSeconds: () => 0,
-    });
+    ({ upstream, manifests } = upstreamServices(server.url, { host: 'hub.test' }));
     const history = new TagHistory({ store, describe: describeFrom(new Map([[a, image(a)]])) });
     for (const tag of ['5.0.0', '5.0.1']) {
       await history.observe(
