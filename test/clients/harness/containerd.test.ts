@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ContainerdEnv, startContainerd, writeHostsToml } from '../../helpers/clients/containerd.js';
 import { pushFixtureImage } from '../../helpers/clients/fixture-image.js';
-import { type FixtureRegistry, startFixtureRegistry } from '../../helpers/clients/fixture-registry.js';
+import { type Registry, startRegistry } from '../../helpers/registry.js';
 
 describe('containerd helper against a real registry', () => {
-  let registry: FixtureRegistry;
+  let registry: Registry;
   let containerd: ContainerdEnv;
   let pushed: string;
 
   beforeAll(async () => {
-    registry = await startFixtureRegistry();
+    registry = await startRegistry();
     pushed = await pushFixtureImage(registry.host, 'library/app:v1');
     containerd = await startContainerd();
     console.log(`containerd startup: ${containerd.startupMs.toFixed(0)} ms`);
@@ -27,7 +27,9 @@ describe('containerd helper against a real registry', () => {
     expect(result.digest).toBe(pushed);
     expect(result.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
     // containerd names the upstream it is standing in for on every request (hosts.toml redirection).
-    expect((await registry.requests()).filter((r) => r.includes('?ns=docker.io')).length).toBeGreaterThan(0);
+    expect(
+      (await registry.accessLog()).filter((e) => e.uri.includes('?ns=docker.io')).length,
+    ).toBeGreaterThan(0);
   });
 
   it('pulls straight from the registry with --plain-http', async () => {

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DockerdEnv, startDockerd } from '../../helpers/clients/dockerd.js';
 import { pushFixtureImage } from '../../helpers/clients/fixture-image.js';
-import { type FixtureRegistry, startFixtureRegistry } from '../../helpers/clients/fixture-registry.js';
+import { type Registry, startRegistry } from '../../helpers/registry.js';
 
 describe('dockerd helper against a real registry', () => {
-  let registry: FixtureRegistry;
+  let registry: Registry;
   let dockerd: DockerdEnv;
   let pushed: string;
 
   beforeAll(async () => {
-    registry = await startFixtureRegistry();
+    registry = await startRegistry();
     pushed = await pushFixtureImage(registry.host, 'library/app:v1');
     dockerd = await startDockerd({ registryMirror: registry.url, insecureRegistries: [registry.host] });
     console.log(`dockerd startup: ${dockerd.startupMs.toFixed(0)} ms`);
@@ -22,13 +22,13 @@ describe('dockerd helper against a real registry', () => {
 
   // No Docker Hub here: success means dockerd used the registry as its docker.io mirror.
   it('pulls docker.io/library/app:v1 via the registry mirror', async () => {
-    const before = (await registry.requests()).length;
+    const before = (await registry.accessLog()).length;
     const result = await dockerd.pull('docker.io/library/app:v1');
     console.log(`docker pull (mirror): ${result.elapsedMs.toFixed(0)} ms`);
     expect(result.digest).toBe(pushed);
     expect(result.repoDigests).toContain(`app@${pushed}`);
-    const seen = (await registry.requests()).slice(before);
-    expect(seen.some((r) => r.includes(' /v2/library/app/manifests/'))).toBe(true);
+    const seen = (await registry.accessLog()).slice(before);
+    expect(seen.some((e) => e.path.startsWith('/v2/library/app/manifests/'))).toBe(true);
   });
 
   it('pulls straight from the registry as an insecure registry', async () => {

@@ -1,21 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DockerdEnv, startDockerd } from '../../helpers/clients/dockerd.js';
 import { pushFixtureImage } from '../../helpers/clients/fixture-image.js';
-import { type FixtureRegistry, startFixtureRegistry } from '../../helpers/clients/fixture-registry.js';
 import { type PodmanEnv, startPodmanEnv } from '../../helpers/clients/podman.js';
 import { skopeoCopy } from '../../helpers/clients/skopeo.js';
+import { type Registry, startRegistry } from '../../helpers/registry.js';
 
 // A made-up account for a throw-away registry, not a credential.
 const creds = { user: 'puller', password: 'fixture-password' };
 
 describe('client helpers authenticate to a basic-auth registry', () => {
-  let registry: FixtureRegistry;
+  let registry: Registry;
   let pushed: string;
   let podman: PodmanEnv | undefined;
   let dockerd: DockerdEnv | undefined;
 
   beforeAll(async () => {
-    registry = await startFixtureRegistry({ basicAuth: creds });
+    registry = await startRegistry({
+      auth: 'basic',
+      credentials: { username: creds.user, password: creds.password },
+    });
     pushed = await pushFixtureImage(registry.host, 'library/app:v1', { creds });
   });
 

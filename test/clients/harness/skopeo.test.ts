@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushFixtureImage } from '../../helpers/clients/fixture-image.js';
-import { type FixtureRegistry, startFixtureRegistry } from '../../helpers/clients/fixture-registry.js';
 import { skopeoCopy, skopeoInspect } from '../../helpers/clients/skopeo.js';
+import { type Registry, startRegistry } from '../../helpers/registry.js';
 
 describe('skopeo helper against a real registry', () => {
-  let registry: FixtureRegistry;
+  let registry: Registry;
   let pushed: string;
 
   beforeAll(async () => {
-    registry = await startFixtureRegistry();
+    registry = await startRegistry();
     pushed = await pushFixtureImage(registry.host, 'library/app:v1');
   });
 
@@ -26,7 +26,7 @@ describe('skopeo helper against a real registry', () => {
     const info = await skopeoInspect(`${registry.host}/library/app:v1`);
     expect(info.Digest).toBe(pushed);
     expect(info.Architecture).toBe('amd64');
-    expect((await registry.requests()).some((r) => r.includes('/tags/list'))).toBe(false);
+    expect((await registry.accessLog()).some((e) => e.uri.includes('/tags/list'))).toBe(false);
   });
 
   it("surfaces skopeo's stderr when the pull fails", async () => {
