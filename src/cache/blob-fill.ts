@@ -21,7 +21,10 @@ export type OpenUpstreamBlob = (signal: AbortSignal) => Promise<UpstreamBlob>;
 
 type FillState = 'opening' | 'filling' | 'done' | 'failed';
 
-const readChunkBytes = 256 * 1024;
+// The size of a read from the fill's file, and a reader's buffer: 64 KiB, the size of the socket reads the upstream
+// chunks come in, so the malloc heap reuses one size of freed chunk for both instead of fragmenting. Measured here,
+// one cold 512 MiB stream: 136–146 MiB peak over 9 rounds with 64 KiB, 137–154 MiB over 5 with 256 KiB, same speed.
+const readChunkBytes = 64 * 1024;
 // How much of the upstream may wait in memory while a file write is in flight: enough that the upstream socket
 // keeps flowing during a write, bounded so a fill's memory stays small whatever the blob size.
 const pendingWriteBytes = 1024 * 1024;
