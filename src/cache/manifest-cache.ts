@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestOf } from '../oci/digest.js';
+import { parseManifest } from '../oci/manifest.js';
 import type { ManifestBytes } from '../registry/manifest-service.js';
 
 interface Entry {
@@ -35,9 +36,13 @@ export class ManifestCache {
     if (this.dir === undefined) return undefined;
     const path = this.pathFor(upstream, repository, digest);
     try {
-      const [bytes, mediaType] = await Promise.all([readFile(path), readFile(`${path}.type`, 'utf8')]);
+      const bytes = await readFile(path);
       if (digestOf(bytes, digest.startsWith('sha512:') ? 'sha512' : 'sha256') !== digest) return undefined;
-      const manifest = { digest, mediaType: mediaType.trim(), bytes };
+      // The type comes from the bytes, as when they were fetched (a file from an older version may sit beside a
+      // `.type` file holding whatever the upstream's Content-Type said).
+      const parsed = parseManifest(bytes, undefined);
+      if (parsed.kind === 'unknown') return undefined;
+      const manifest = { digest, mediaType: parsed.mediaType, bytes };
       this.remember(key, manifest);
       return manifest;
     } catch {
@@ -51,7 +56,6 @@ export class ManifestCache {
     const path = this.pathFor(upstream, repository, manifest.digest);
     const tmp = `${path}.${randomUUID()}.tmp`;
     await mkdir(join(path, '..'), { recursive: true });
-    await writeFile(`${path}.type`, manifest.mediaType);
     await writeFile(tmp, manifest.bytes);
     await rename(tmp, path);
   }

@@ -43,36 +43,69 @@ export type ImageIndex = z.infer<typeof imageIndexSchema>;
 export type ParsedManifest =
   | { kind: 'index'; mediaType: string; index: ImageIndex }
   | { kind: 'image'; mediaType: string; manifest: ImageManifest }
-  | { kind: 'other'; mediaType: string | undefined };
+  /** Not a manifest pullgate can judge; `why` says what it is instead (never echoes the bytes). */
+  | { kind: 'unknown'; why: string };
 
 /**
- * Classifies manifest bytes. The Content-Type the registry sent wins over the body's `mediaType` (which may be
- * absent); a body with `manifests` is an index, one with `config` and `layers` an image manifest.
+ * Classifies manifest bytes by what they are, not by what the upstream's Content-Type claims: static and
+ * S3-backed registries answer `application/octet-stream`, a login page answers `text/html`, and a proxy that
+ * trusted the header would serve those unjudged. The body's `mediaType` field decides (image-spec manifest.md
+ * and image-index.md: it SHOULD be set, and a client that reads it must agree with us); without one (umoci
+ * writes none) the structure does: `manifests` is an index, `config` + `layers` an image manifest. A body that
+ * is both, neither, a schema other than 2, or a media type that contradicts its structure is `unknown`: a client
+ * could read it as something we did not judge. The Content-Type only names the served type when the body has
+ * no `mediaType` and the header agrees with the structure (a Docker type stays a Docker type).
  */
 export function parseManifest(bytes: Uint8Array, contentType: string | undefined): ParsedManifest {
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch {
-    return { kind: 'other', mediaType: baseMediaType(contentType) };
+    return { kind: 'unknown', why: 'the body is not JSON' };
   }
-  const declared =
-    baseMediaType(contentType) ??
-    (typeof json === 'object' && json !== null && 'mediaType' in json && typeof json.mediaType === 'string'
-      ? json.mediaType
-      : undefined);
-  const index = imageIndexSchema.safeParse(json);
-  if (index.success && (isIndexMediaType(declared) || declared === undefined || !('config' in index.data))) {
-    return { kind: 'index', mediaType: declared ?? mediaType.ociIndex, index: index.data };
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return { kind: 'unknown', why: 'the body is not a JSON object' };
+  }
+  const body = json as Record<string, unknown>;
+  if (body.schemaVersion !== 2) {
+    return { kind: 'unknown', why: `schemaVersion ${describeValue(body.schemaVersion)} is not supported` };
+  }
+  const looksIndex = 'manifests' in body;
+  const looksImage = 'config' in body || 'layers' in body;
+  if (looksIndex && looksImage) {
+    return { kind: 'unknown', why: 'the body has both index and image manifest fields' };
+  }
+  if (!looksIndex && !looksImage)
+    return { kind: 'unknown', why: 'the body has no manifests, config or layers' };
+  const declared = body.mediaType;
+  if (declared !== undefined && typeof declared !== 'string') {
+    return { kind: 'unknown', why: 'the mediaType field is not a string' };
+  }
+  const header = baseMediaType(contentType);
+  if (looksIndex) {
+    if (declared !== undefined && !isIndexMediaType(declared)) {
+      return { kind: 'unknown', why: `mediaType ${declared.slice(0, 100)} does not name an index` };
+    }
+    const index = imageIndexSchema.safeParse(json);
+    if (!index.success) return { kind: 'unknown', why: 'the index is malformed' };
+    const type = declared ?? (isIndexMediaType(header) ? header : undefined) ?? mediaType.ociIndex;
+    return { kind: 'index', mediaType: type, index: index.data };
+  }
+  if (declared !== undefined && !isImageManifestMediaType(declared)) {
+    return { kind: 'unknown', why: `mediaType ${declared.slice(0, 100)} does not name an image manifest` };
   }
   const manifest = imageManifestSchema.safeParse(json);
-  if (
-    manifest.success &&
-    (isImageManifestMediaType(declared) || declared === undefined || declared === 'application/json')
-  ) {
-    return { kind: 'image', mediaType: declared ?? mediaType.ociManifest, manifest: manifest.data };
-  }
-  return { kind: 'other', mediaType: declared };
+  if (!manifest.success) return { kind: 'unknown', why: 'the image manifest is malformed' };
+  const type = declared ?? (isImageManifestMediaType(header) ? header : undefined) ?? mediaType.ociManifest;
+  return { kind: 'image', mediaType: type, manifest: manifest.data };
+}
+
+function describeValue(value: unknown): string {
+  return typeof value === 'number'
+    ? String(value)
+    : typeof value === 'undefined'
+      ? '(missing)'
+      : typeof value;
 }
 
 /** An index entry that is an attestation (BuildKit writes these as `unknown/unknown`), not a runnable image. */

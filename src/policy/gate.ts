@@ -204,9 +204,16 @@ export class PolicyGate implements ManifestGate {
         );
         return results.flat();
       }
-      case 'other':
-        // Not an OCI/Docker schema 2 manifest (schema 1, unknown types): there is no image config to judge.
-        return [];
+      case 'unknown':
+        // Not a manifest pullgate understands (schema 1, an HTML page, a blob): it cannot be judged, so every rule
+        // in force says so, and enforced rules refuse (fail closed). Not transient: the bytes will not change.
+        return [
+          {
+            decision: evaluateUnavailable(set, context, `the manifest cannot be judged (${parsed.why})`),
+            transient: false,
+            ...withPlatform(platform),
+          },
+        ];
     }
   }
 

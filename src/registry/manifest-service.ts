@@ -4,7 +4,8 @@ import type { ManifestCache } from '../cache/manifest-cache.js';
 import type { Digest } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
-import { baseMediaType } from '../oci/media-types.js';
+import { parseManifest } from '../oci/manifest.js';
+import { baseMediaType, isImageManifestMediaType, isIndexMediaType } from '../oci/media-types.js';
 import { declaredLength, firstHeader, requireOk } from '../upstream/client.js';
 import { fetchVerified } from '../upstream/fetch-verified.js';
 import type { Route } from '../upstream/router.js';
@@ -44,8 +45,6 @@ export interface ManifestServiceOptions {
     tag: string,
   ) => Promise<{ digest: string; mediaType: string } | undefined>;
 }
-
-const fallbackMediaType = 'application/vnd.oci.image.manifest.v1+json';
 
 /**
  * Manifests through the proxy: tags resolved upstream with HEAD (Docker Hub does not count HEADs against the
@@ -142,8 +141,15 @@ export class ManifestService {
     await requireOk(res, 'manifest', route.upstream.host);
     await res.body.dump();
     const digest = firstHeader(res.headers[header.dockerContentDigest]);
-    const mediaType = baseMediaType(firstHeader(res.headers[header.contentType])) ?? fallbackMediaType;
-    if (digest !== undefined && /^sha256:[a-f0-9]{64}$/.test(digest)) {
+    const mediaType = baseMediaType(firstHeader(res.headers[header.contentType]));
+    // A HEAD whose Content-Type names no manifest type (octet-stream from a static registry) says nothing about
+    // what the bytes are: the GET below classifies them from the body.
+    if (
+      digest !== undefined &&
+      /^sha256:[a-f0-9]{64}$/.test(digest) &&
+      mediaType !== undefined &&
+      (isImageManifestMediaType(mediaType) || isIndexMediaType(mediaType))
+    ) {
       return { digest, mediaType, size: declaredLength(res.headers) ?? -1, source: 'upstream' };
     }
     // Some registries omit Docker-Content-Digest on HEAD; then the digest is that of the bytes a GET returns.
@@ -173,8 +179,26 @@ export class ManifestService {
       signal,
       expected,
     });
-    const mediaType = baseMediaType(firstHeader(headers[header.contentType])) ?? fallbackMediaType;
-    return { digest, mediaType, bytes };
+    const contentType = firstHeader(headers[header.contentType]);
+    const parsed = parseManifest(bytes, contentType);
+    if (parsed.kind === 'unknown') {
+      // Never served, never cached: whatever it is (a login page, a schema 1 manifest, a blob), pullgate cannot
+      // judge it, and a client might read it as an image we did not judge.
+      const host = route.upstream.host;
+      throw new RegistryError(
+        'UNAVAILABLE',
+        `upstream ${host} answered with something that is not a manifest pullgate understands (${parsed.why})`,
+        {
+          status: 502,
+          detail: {
+            upstream: host,
+            reference,
+            ...(contentType === undefined ? {} : { contentType: contentType.slice(0, 200) }),
+          },
+        },
+      );
+    }
+    return { digest, mediaType: parsed.mediaType, bytes };
   }
 }
 

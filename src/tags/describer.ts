@@ -105,8 +105,8 @@ export function createDescriber(options: DescriberOptions): Describe {
           platforms: described.filter((p): p is PlatformDescription => p !== undefined),
         };
       }
-      case 'other':
-        return { digest, mediaType: parsed.mediaType ?? m.mediaType, kind: 'other', platforms: [] };
+      case 'unknown':
+        return { digest, mediaType: m.mediaType, kind: 'other', platforms: [] };
     }
   };
 }

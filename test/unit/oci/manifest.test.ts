@@ -9,7 +9,8 @@ const image = {
   layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: d('2'), size: 20 }],
 };
 
-// Manifests are classified from Content-Type first (umoci writes no mediaType field), then from their shape.
+// Manifests are classified from their bytes: the body's mediaType, else their shape (umoci writes no mediaType
+// field); the upstream's Content-Type never makes something a manifest.
 describe('parseManifest', () => {
   it('reads an image manifest without a mediaType field by its Content-Type', () => {
     const parsed = parseManifest(bytes(image), 'application/vnd.oci.image.manifest.v1+json; charset=utf-8');
@@ -40,14 +41,53 @@ describe('parseManifest', () => {
     });
   });
 
-  it('calls anything else other, without throwing', () => {
-    expect(parseManifest(Buffer.from('not json'), 'application/json').kind).toBe('other');
+  it('calls anything else unknown, without throwing', () => {
+    expect(parseManifest(Buffer.from('not json'), 'application/json').kind).toBe('unknown');
     expect(
       parseManifest(
         bytes({ schemaVersion: 1, name: 'x' }),
         'application/vnd.docker.distribution.manifest.v1+prettyjws',
       ).kind,
-    ).toBe('other');
+    ).toBe('unknown');
+  });
+
+  it('reads an image manifest served as application/octet-stream by its structure', () => {
+    expect(parseManifest(bytes(image), 'application/octet-stream')).toMatchObject({
+      kind: 'image',
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    });
+  });
+
+  it('reads an image manifest with no Content-Type at all', () => {
+    expect(parseManifest(bytes(image), undefined).kind).toBe('image');
+  });
+
+  it('calls an HTML login page unknown whatever the Content-Type says', () => {
+    const html = Buffer.from('<html><body>Sign in</body></html>');
+    expect(parseManifest(html, 'application/vnd.oci.image.manifest.v1+json').kind).toBe('unknown');
+  });
+
+  it("lets the body's mediaType win over a Content-Type that names another manifest type", () => {
+    const docker = { ...image, mediaType: 'application/vnd.docker.distribution.manifest.v2+json' };
+    expect(parseManifest(bytes(docker), 'application/vnd.oci.image.manifest.v1+json')).toMatchObject({
+      kind: 'image',
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+    });
+  });
+
+  it('calls a body with both index and image fields unknown (a client could read it either way)', () => {
+    const both = { ...image, manifests: [] };
+    expect(parseManifest(bytes(both), 'application/vnd.oci.image.index.v1+json').kind).toBe('unknown');
+  });
+
+  it('calls a mediaType that contradicts the structure unknown', () => {
+    const lying = { ...image, mediaType: 'application/vnd.oci.image.index.v1+json' };
+    expect(parseManifest(bytes(lying), undefined).kind).toBe('unknown');
+  });
+
+  it('calls a manifest of an unknown media type unknown', () => {
+    const artifact = { ...image, mediaType: 'application/vnd.oci.artifact.manifest.v1+json' };
+    expect(parseManifest(bytes(artifact), undefined).kind).toBe('unknown');
   });
 
   it('recognises attestation manifests in an index', () => {
