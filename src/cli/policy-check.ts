@@ -1,11 +1,18 @@
 import { type CliIo, defaultPolicyDir, processIo } from './io.js';
 
-const usage = 'usage: pullgate policy check [DIR]\n';
+const usage = `usage: pullgate policy check [--allow-empty] [DIR]
+
+Validates the policy files in DIR (default PULLGATE_POLICY_DIR or ./policies) without starting.
+A directory with no policy file is invalid, as it is for the server, unless --allow-empty is given
+(or PULLGATE_POLICY_ALLOW_EMPTY=true). Exit 0 valid, 1 invalid, 2 usage.
+`;
 
 /** `pullgate policy check [DIR]`: validates the policy files without starting. Exit 0 valid, 1 invalid, 2 usage. */
 export async function runPolicyCheck(argv: string[], io: CliIo = processIo): Promise<number> {
   // Accepts `check [DIR]` (as typed after `policy`) or just `[DIR]` (as src/cli.ts passes it).
-  const args = argv[0] === 'check' ? argv.slice(1) : argv;
+  const all = argv[0] === 'check' ? argv.slice(1) : argv;
+  const allowEmpty = all.includes('--allow-empty') || io.env.PULLGATE_POLICY_ALLOW_EMPTY === 'true';
+  const args = all.filter((a) => a !== '--allow-empty');
   if (args.includes('-h') || args.includes('--help')) {
     io.stdout(usage);
     return 0;
@@ -17,7 +24,7 @@ export async function runPolicyCheck(argv: string[], io: CliIo = processIo): Pro
   const dir = args[0] ?? defaultPolicyDir(io.env);
   const { loadPolicies, PolicyLoadError, formatProblem } = await import('../policy/loader.js');
   try {
-    const set = await loadPolicies(dir);
+    const set = await loadPolicies(dir, { allowEmpty });
     io.stdout(
       `ok: ${set.policies.length} ${set.policies.length === 1 ? 'policy' : 'policies'}, version ${set.version}\n`,
     );

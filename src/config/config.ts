@@ -100,6 +100,8 @@ export interface Config {
   denyOnHead: boolean;
   /** Off only for benchmarks: images are then served unjudged. */
   policyEnabled: boolean;
+  /** Start (and reload) with a policy directory that holds no policy file; off = that is an error. */
+  policyAllowEmpty: boolean;
   audit: { enabled: boolean; maxFileBytes: number; maxFileAgeMs: number; retentionDays: number | undefined };
   /** Webhook receivers for tag-mutation alerts, from PULLGATE_WEBHOOKS (JSON: the URLs may hold tokens). */
   webhooks: { url: string; format: 'json' | 'slack' }[];
@@ -338,6 +340,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       flag,
       env.PULLGATE_POLICY_ENABLED ?? 'true',
       where('PULLGATE_POLICY_ENABLED'),
+    ),
+    policyAllowEmpty: parseOrThrow(
+      flag,
+      env.PULLGATE_POLICY_ALLOW_EMPTY ?? 'false',
+      where('PULLGATE_POLICY_ALLOW_EMPTY'),
     ),
     audit: {
       enabled: parseOrThrow(flag, env.PULLGATE_AUDIT_ENABLED ?? 'true', where('PULLGATE_AUDIT_ENABLED')),

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { UpstreamObservation } from '../upstream/client.js';
 
 /** Prometheus metrics for one app instance (a registry per app keeps tests' apps apart). */
@@ -40,6 +40,18 @@ export class Metrics {
     name: 'pullgate_bytes_served_total',
     help: 'Body bytes sent to clients, by kind (manifest, blob) and source (cache, upstream)',
     labelNames: ['kind', 'source'] as const,
+    registers: [this.registry],
+  });
+
+  readonly policyReloads = new Counter({
+    name: 'pullgate_policy_reloads_total',
+    help: 'Policy reload attempts by outcome (loaded, failed); a failed reload keeps the last good set in force',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly policyReloadHealthy = new Gauge({
+    name: 'pullgate_policy_last_reload_success',
+    help: '1 when the last policy load or reload succeeded, 0 when it failed (the files on disk are not in force)',
     registers: [this.registry],
   });
 

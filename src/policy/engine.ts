@@ -21,6 +21,8 @@ export interface PolicyEngineOptions {
   watch?: boolean;
   /** Quiet period after the last file event before reloading: editors write files in several steps. */
   debounceMs?: number;
+  /** Accept a directory with no policy files (PULLGATE_POLICY_ALLOW_EMPTY); otherwise it is a failed load. */
+  allowEmpty?: boolean;
 }
 
 /**
@@ -37,6 +39,7 @@ export class PolicyEngine {
     void this.reload();
   };
   private closed = false;
+  private last: ReloadResult | undefined;
 
   private constructor(
     private readonly options: PolicyEngineOptions,
@@ -47,7 +50,10 @@ export class PolicyEngine {
 
   /** Loads the directory; throws PolicyLoadError (start-up must stop) when it is not valid. */
   static async create(options: PolicyEngineOptions): Promise<PolicyEngine> {
-    const engine = new PolicyEngine(options, await loadPolicies(options.dir));
+    const engine = new PolicyEngine(
+      options,
+      await loadPolicies(options.dir, { allowEmpty: options.allowEmpty ?? false }),
+    );
     if (options.watch === true) engine.startWatching();
     return engine;
   }
@@ -63,6 +69,14 @@ export class PolicyEngine {
 
   get version(): string {
     return this.set.version;
+  }
+
+  /**
+   * The last reload attempt, undefined before the first. When it failed, the set in force is the last good one,
+   * and readiness says so: the files on disk are not what judges pulls.
+   */
+  get lastReload(): ReloadResult | undefined {
+    return this.last;
   }
 
   /** Re-reads the directory. Concurrent calls share one read; a call during a read schedules one more. */
@@ -85,7 +99,7 @@ export class PolicyEngine {
     const previous = this.set.version;
     let result: ReloadResult;
     try {
-      const next = await loadPolicies(this.options.dir);
+      const next = await loadPolicies(this.options.dir, { allowEmpty: this.options.allowEmpty ?? false });
       this.set = next;
       result = {
         ok: true,
@@ -112,6 +126,7 @@ export class PolicyEngine {
         'failed to reload policies; keeping the policies in force',
       );
     }
+    this.last = result;
     this.options.onReload?.(result);
     return result;
   }

@@ -39,7 +39,16 @@ export interface PolicyFile {
  * Loads every `*.yaml`, `*.yml` and `*.json` file directly in `dir` (not sub-directories: `policies/examples/`
  * holds documentation that must not be active). Throws PolicyLoadError listing every problem in every file.
  */
-export async function loadPolicies(dir: string): Promise<PolicySet> {
+export interface LoadOptions {
+  /**
+   * Accept a directory with no policy files. Off by default: an empty directory is far more often an empty
+   * volume, a ConfigMap mid-update or an `rsync --delete` in progress than a wish to judge nothing, and loading
+   * it would turn enforcement off.
+   */
+  allowEmpty?: boolean;
+}
+
+export async function loadPolicies(dir: string, options: LoadOptions = {}): Promise<PolicySet> {
   let names: string[];
   try {
     const entries = await readdir(dir, { withFileTypes: true });
@@ -62,6 +71,16 @@ export async function loadPolicies(dir: string): Promise<PolicySet> {
     } catch (err) {
       throw new PolicyLoadError([{ file, path: '', message: `cannot read (${errorCode(err)})` }]);
     }
+  }
+  if (files.length === 0 && options.allowEmpty !== true) {
+    throw new PolicyLoadError([
+      {
+        file: dir,
+        path: '',
+        message:
+          'no policy files (*.yaml, *.yml, *.json): refusing to run with no policy; set PULLGATE_POLICY_ALLOW_EMPTY=true if that is really meant',
+      },
+    ]);
   }
   return parsePolicyFiles(files);
 }

@@ -54,3 +54,19 @@ describe('pullgate policy check', () => {
     expect(out.stderr).toContain('/nonexistent/policies: cannot read the policy directory (ENOENT)');
   });
 });
+
+describe('pullgate policy check on an empty directory', () => {
+  it('fails, exit 1, unless --allow-empty is given', async () => {
+    const dir = await makeTempDir('policy-check-empty');
+    try {
+      const failed = capture();
+      expect(await runPolicyCheck(['check', dir.path], failed.io)).toBe(1);
+      expect(failed.out.stderr).toContain('no policy files');
+      const allowed = capture();
+      expect(await runPolicyCheck(['check', '--allow-empty', dir.path], allowed.io)).toBe(0);
+      expect(allowed.out.stdout).toMatch(/^ok: 0 policies/);
+    } finally {
+      await dir.cleanup();
+    }
+  });
+});
