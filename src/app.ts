@@ -129,7 +129,7 @@ async function wire(
   });
   closers.push(() => audit.close());
 
-  const engine = config.policyEnabled ? await policyEngine(app, config, audit, closers) : undefined;
+  const engine = config.policyEnabled ? await policyEngine(app, config, audit, metrics, closers) : undefined;
   let gate: ManifestGate = allowAll;
   if (overrides.gate !== undefined) gate = overrides.gate;
   else if (engine !== undefined) {
@@ -231,9 +231,20 @@ async function wire(
     metrics,
     readiness: {
       upstreams: () => router.all.length > 0,
-      // The engine exists only once a valid policy set loaded (start-up stops otherwise); off is a choice.
-      policies: () => engine !== undefined || !config.policyEnabled,
-      store: () => store.ping().then(() => true),
+      // The engine exists only once a valid policy set loaded (start-up stops otherwise); off is a choice. After a
+      // failed reload the last good set still judges, but the files on disk are not in force: an operator must look.
+      policies: () => {
+        if (engine === undefined) return !config.policyEnabled;
+        const last = engine.lastReload;
+        if (last === undefined || last.ok) return true;
+        return {
+          ok: false,
+          reason: `the last policy reload failed; version ${last.version} stays in force: ${last.message.slice(0, 500)}`,
+        };
+      },
+      store: async () =>
+        (await store.ping()) ? true : { ok: false, reason: `the store (${store.target}) is not answering` },
+      decisionLog: () => audit.health(),
     },
   });
   await app.register(adminRoutes, {
@@ -266,6 +277,7 @@ async function wire(
     blobs: new BlobService(blobStore),
     gate: () => gate,
     tracker: history,
+    storeName: store.target,
     audit,
     denyOnHead: config.denyOnHead,
     metrics,
@@ -277,6 +289,7 @@ async function policyEngine(
   app: FastifyInstance,
   config: Config,
   audit: AuditSink,
+  metrics: Metrics,
   closers: (() => Promise<void> | void)[],
 ): Promise<PolicyEngine> {
   const recordLoad = (trigger: 'start' | 'reload', result: ReloadResult) =>
@@ -296,7 +309,10 @@ async function policyEngine(
       dir: config.policyDir,
       logger: app.log,
       watch: true,
+      allowEmpty: config.policyAllowEmpty,
       onReload: (result) => {
+        metrics.policyReloads.inc({ outcome: result.ok ? 'loaded' : 'failed' });
+        metrics.policyReloadHealthy.set(result.ok ? 1 : 0);
         void recordLoad('reload', result);
       },
     });
@@ -315,6 +331,8 @@ async function policyEngine(
     throw err;
   }
   closers.push(() => engine.close());
+  metrics.policyReloads.inc({ outcome: 'loaded' });
+  metrics.policyReloadHealthy.set(1);
   await recordLoad('start', {
     ok: true,
     version: engine.version,

@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { constants, mkdir, open, stat, unlink } from 'node:fs/promises';
+import { constants, mkdir, open, stat, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CHAIN_VERSION, type ChainHead, GENESIS_HEAD, parseChainedLine, seal } from './chain.js';
 import {
@@ -47,6 +47,8 @@ export interface AuditSink {
   readonly enabled: boolean;
   /** Resolves once the record is on disk (written with O_DSYNC); undefined when the log is disabled. */
   append(input: AuditInput): Promise<AuditRecord | undefined>;
+  /** Whether the next record can be written, for /readyz; a reason when not. */
+  health(): Promise<{ ok: boolean; reason?: string }>;
   close(): Promise<void>;
 }
 
@@ -103,6 +105,16 @@ interface OpenFile {
  */
 const SYNC_WRITES = constants.O_DSYNC;
 
+/** Below this much free space the log reports not ready: a batch of decisions would not fit. */
+const MIN_FREE_BYTES = 1024 * 1024;
+/** How long a failed write (other than a full disk, which statfs sees) keeps the log not ready. */
+const FAILURE_HOLD_MS = 5_000;
+
+function errCode(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : err instanceof Error ? err.name : 'error';
+}
+
 const DEFAULTS = { maxFileBytes: 64 * 1024 * 1024, maxFileAgeMs: 24 * 60 * 60 * 1000, maxBatch: 1024 };
 const TAIL_WINDOW = 64 * 1024;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -134,6 +146,7 @@ export class AuditLog implements AuditSink {
   private closed = false;
   private drained: Array<() => void> = [];
   private readonly counters = { records: 0, batches: 0, bytes: 0, failures: 0 };
+  private lastFailure: { code: string; at: number } | undefined;
 
   private constructor(options: AuditLogOptions, head: ChainHead, file: OpenFile | undefined) {
     this.dir = options.dir;
@@ -197,6 +210,29 @@ export class AuditLog implements AuditSink {
     return { ...this.counters, head: { ...this.head }, file: this.file?.name };
   }
 
+  /**
+   * Not ready when the directory is (nearly) full, or a write failed for another reason in the last few seconds.
+   * Space is checked with statfs, not by writing: the check must not add records, and it must turn ready again
+   * by itself once space returns, even while no pull arrives to try a write (a load balancer sends none to an
+   * unready replica).
+   */
+  async health(): Promise<{ ok: boolean; reason?: string }> {
+    try {
+      const fs = await statfs(this.dir);
+      const free = fs.bavail * fs.bsize;
+      if (free < MIN_FREE_BYTES) {
+        return { ok: false, reason: `the decision log directory ${this.dir} is full (${free} bytes free)` };
+      }
+    } catch (err) {
+      return { ok: false, reason: `the decision log directory ${this.dir} cannot be read (${errCode(err)})` };
+    }
+    const failure = this.lastFailure;
+    if (failure !== undefined && failure.code !== 'ENOSPC' && Date.now() - failure.at < FAILURE_HOLD_MS) {
+      return { ok: false, reason: `the last decision log write failed (${failure.code})` };
+    }
+    return { ok: true };
+  }
+
   private async flushLoop(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
@@ -248,10 +284,12 @@ export class AuditLog implements AuditSink {
         this.counters.batches++;
         this.counters.bytes += buf.length;
         for (const s of part) s.pending.resolve(s.record);
+        this.lastFailure = undefined;
         done = end;
       }
     } catch (err) {
       this.counters.failures++;
+      this.lastFailure = { code: errCode(err), at: Date.now() };
       this.logger.error(
         { err, dir: this.dir, records: sealed.length - done },
         'failed to write audit records',
@@ -350,6 +388,9 @@ export class DisabledAuditLog implements AuditSink {
   readonly enabled = false;
   append(): Promise<undefined> {
     return Promise.resolve(undefined);
+  }
+  health(): Promise<{ ok: boolean }> {
+    return Promise.resolve({ ok: true });
   }
   close(): Promise<void> {
     return Promise.resolve();

@@ -23,6 +23,8 @@ export interface V2Dependencies {
   gate: () => ManifestGate;
   metrics: Metrics;
   tracker: TagTracker;
+  /** The store behind the tag history, as named in errors (`postgres host:5432/pullgate`; never credentials). */
+  storeName: string;
   audit: AuditSink;
   /** Refuse on HEAD too (by default a refused HEAD answers headers and the GET carries the reason). */
   denyOnHead: boolean;
@@ -193,7 +195,9 @@ async function serveManifest(
 
   if (req.reference.kind === 'tag') {
     resolution = await deps.manifests.resolveTag(req.route, req.reference.tag, accept, req.signal);
-    const decision = await deps.tracker.observe(
+    const decision = await observeTag(
+      deps,
+      request,
       {
         route: req.route,
         name: req.name,
@@ -302,6 +306,30 @@ function describeManifest(reply: FastifyReply, manifest: ManifestBytes): Fastify
     .header(header.dockerContentDigest, manifest.digest);
 }
 
+/**
+ * A pull by tag needs the tag history: it says whether the tag is pinned, moved or refused. When the store cannot
+ * be read the pull is refused (503 naming the store), never served as if the tag were unpinned. Upstream errors
+ * (the describer fetches for a new alert) keep their own mapping.
+ */
+async function observeTag(
+  deps: V2Dependencies,
+  request: FastifyRequest,
+  observation: Parameters<TagTracker['observe']>[0],
+  signal: AbortSignal,
+): Promise<Awaited<ReturnType<TagTracker['observe']>>> {
+  try {
+    return await deps.tracker.observe(observation, signal);
+  } catch (err) {
+    if (err instanceof RegistryError || signal.aborted) throw err;
+    request.log.error({ err }, 'failed to read the tag history');
+    throw new RegistryError('UNAVAILABLE', `the tag history store is unavailable (${deps.storeName})`, {
+      status: 503,
+      detail: { store: deps.storeName },
+      cause: err,
+    });
+  }
+}
+
 async function recordDecision(
   deps: V2Dependencies,
   request: FastifyRequest,
@@ -313,7 +341,12 @@ async function recordDecision(
   } catch (err) {
     // A decision that cannot be recorded is not answered: the log's promise is that every answer is in it.
     request.log.error({ err }, 'failed to record decision');
-    throw new RegistryError('UNAVAILABLE', 'decision log unavailable', { status: 503 });
+    const code = (err as { code?: unknown }).code;
+    throw new RegistryError(
+      'UNAVAILABLE',
+      `decision log unavailable${typeof code === 'string' ? ` (${code})` : ''}: nothing is served unrecorded`,
+      { status: 503 },
+    );
   }
 }
 

@@ -14,6 +14,10 @@ export interface Postgres {
   readonly port: number;
   /** Creates a fresh database and returns its URL (one per test keeps tests apart on one server). */
   createDatabase(name?: string): Promise<string>;
+  /** Shuts the server down (fast), keeping its data: an outage. */
+  pause(): Promise<void>;
+  /** Starts the paused server again on the same port with the same data. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -68,8 +72,10 @@ export async function startPostgres(): Promise<Postgres> {
   await run(initCmd, initArgs, { timeoutMs: 60_000 });
 
   let daemon: Daemon | undefined;
-  const port = await withFreePort(async (candidate) => {
-    const logPath = join(tmp.path, `postgres-${candidate}.log`);
+  let launches = 0;
+  const launch = async (candidate: number): Promise<Daemon> => {
+    launches++;
+    const logPath = join(tmp.path, `postgres-${candidate}-${launches}.log`);
     const [cmd, args] = asPostgres('postgres', [
       '-D',
       dataDir,
@@ -90,9 +96,13 @@ export async function startPostgres(): Promise<Postgres> {
       await started.stop(2_000);
       throw err;
     }
-    daemon = started;
+    return started;
+  };
+  const port = await withFreePort(async (candidate) => {
+    daemon = await launch(candidate);
     return candidate;
   });
+  const pgCtlStop = asPostgres('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '20', 'stop']);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let counter = 0;
 
@@ -112,10 +122,17 @@ export async function startPostgres(): Promise<Postgres> {
       }
       return `postgres://postgres@127.0.0.1:${port}/${db}`;
     },
+    async pause() {
+      await run(pgCtlStop[0], pgCtlStop[1], { timeoutMs: 30_000 });
+      await daemon?.stop(5_000);
+      daemon = undefined;
+    },
+    async resume() {
+      daemon = await launch(port);
+    },
     async stop() {
       // A fast shutdown first (SIGTERM alone is the "smart" one, which waits for clients to leave).
-      const [cmd, args] = asPostgres('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '20', 'stop']);
-      await run(cmd, args, { allowFailure: true, timeoutMs: 30_000 });
+      await run(pgCtlStop[0], pgCtlStop[1], { allowFailure: true, timeoutMs: 30_000 });
       await daemon?.stop(5_000);
       await tmp.cleanup();
     },
