@@ -16,11 +16,14 @@ import { PolicyGate } from './policy/gate.js';
 import { PolicyLoadError } from './policy/loader.js';
 import { BlobService } from './registry/blob-service.js';
 import { ConfigFetcher } from './registry/config-fetcher.js';
+import { ConfigScreen } from './registry/config-screen.js';
 import { allowAll, type ManifestGate } from './registry/gate.js';
 import { ManifestService } from './registry/manifest-service.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
+import { clientErrorResponse, sendRegistryError } from './routes/registry-error-handler.js';
 import { v2Routes } from './routes/v2.js';
+import { ConfigAllowanceStore } from './store/config-allowances.js';
 import { openStore } from './store/index.js';
 import { createDescriber } from './tags/describer.js';
 import { TagHistory } from './tags/history.js';
@@ -57,7 +60,18 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     // On close, idle keep-alive connections are dropped at once; busy ones finish their response first.
     forceCloseConnections: 'idle',
     trustProxy: false,
+    // A URL Fastify cannot decode (`%ZZ`) never reaches a route; answered as an OCI error, like every other error.
+    frameworkErrors: (err, request, reply) => {
+      sendRegistryError(err, request, reply);
+    },
+    clientErrorHandler: (err, socket) => {
+      if (socket.writable) socket.end(clientErrorResponse(err));
+      else socket.destroy(err);
+    },
   });
+  // Outside /v2 and /admin (their scopes have their own; the /v2 scope's not-found handler answers every unknown
+  // path): errors are OCI error bodies too.
+  app.setErrorHandler((err, request, reply) => sendRegistryError(err, request, reply));
   // Everything opened below is closed in reverse order when the app closes, including when a later step fails.
   const closers: (() => Promise<void> | void)[] = [];
   app.addHook('onClose', async () => {
@@ -130,10 +144,17 @@ async function wire(
   closers.push(() => audit.close());
 
   const engine = config.policyEnabled ? await policyEngine(app, config, audit, metrics, closers) : undefined;
+  // Bound once the store is open (below); the gate awaits it only when it serves a manifest.
+  let screen: ConfigScreen | undefined;
   let gate: ManifestGate = allowAll;
   if (overrides.gate !== undefined) gate = overrides.gate;
   else if (engine !== undefined) {
-    const policyGate = new PolicyGate(engine, { manifests, configs, now: () => new Date() });
+    const policyGate = new PolicyGate(engine, {
+      manifests,
+      configs,
+      now: () => new Date(),
+      allowConfig: async (route, digest, client, version) => screen?.allow(route, digest, client, version),
+    });
     closers.push(() => policyGate.close());
     gate = policyGate;
   }
@@ -149,6 +170,11 @@ async function wire(
 
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   closers.push(() => store.close());
+  screen = new ConfigScreen({
+    policies: () => engine?.current,
+    allowances: new ConfigAllowanceStore(store.db),
+    onError: (err, context) => app.log.warn({ err, context }, 'failed to use config allowances'),
+  });
   const notifier = new Notifier({
     store,
     receivers: config.webhooks,
@@ -274,7 +300,7 @@ async function wire(
   await app.register(v2Routes, {
     router,
     manifests,
-    blobs: new BlobService(blobStore),
+    blobs: new BlobService(blobStore, { screen, screenMaxBytes: config.configMaxBytes }),
     gate: () => gate,
     tracker: history,
     storeName: store.target,

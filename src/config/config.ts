@@ -371,7 +371,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     webhooks: parseWebhooks(env.PULLGATE_WEBHOOKS),
     // distribution-spec: registries SHOULD accept manifests up to 4 MiB; a proxy need not read more.
     manifestMaxBytes: 4 * 1024 * 1024,
-    configMaxBytes: 8 * 1024 * 1024,
+    // The largest image config pullgate reads to judge it (and the largest JSON blob it judges by digest).
+    configMaxBytes: parseOrThrow(
+      z.coerce
+        .number()
+        .int()
+        .min(64 * 1024)
+        .max(256 * 1024 * 1024),
+      env.PULLGATE_CONFIG_MAX_BYTES ?? 8 * 1024 * 1024,
+      where('PULLGATE_CONFIG_MAX_BYTES'),
+    ),
     upstreamTimeouts: { connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000 },
   };
 }

@@ -3,7 +3,7 @@ import type { ImageFacts } from './facts.js';
 import type { Finding, RuleId } from './finding.js';
 import { evaluateImageRules, IMAGE_RULE_IDS, type ImageRuleId } from './rules/index.js';
 import type { LoadedPolicy, PolicySet } from './schema.js';
-import { type ScopeInput, scopeMatches, scopeSpecificity } from './scope.js';
+import { type ScopeInput, scopeMatches, scopeMatchesLoosely, scopeSpecificity } from './scope.js';
 
 /** Everything evaluate() needs besides the facts. The clock is an input: evaluate is pure. */
 export interface EvaluationContext extends ScopeInput {
@@ -64,8 +64,12 @@ const STRICTNESS = { off: 0, audit: 1, enforce: 2 } as const;
  * more specific scope (more dimensions named) wins; a remaining tie goes to the stricter mode. A rule no policy
  * in scope sets is off.
  */
-export function resolvePolicies(set: PolicySet, input: ScopeInput): ResolvedPolicy {
-  const matching = set.policies.filter((p) => scopeMatches(p.scope, input));
+export function resolvePolicies(
+  set: PolicySet,
+  input: ScopeInput,
+  inScope: (policy: LoadedPolicy) => boolean = (p) => scopeMatches(p.scope, input),
+): ResolvedPolicy {
+  const matching = set.policies.filter(inScope);
   const rules = {} as Record<ImageRuleId, RuleSetting>;
   for (const rule of IMAGE_RULE_IDS) {
     let best: { policy: LoadedPolicy; mode: RuleSetting['mode']; strict: boolean } | undefined;
@@ -114,6 +118,60 @@ function outranks(
   if (rank !== 0) return rank > 0;
   if (STRICTNESS[a.mode] !== STRICTNESS[b.mode]) return STRICTNESS[a.mode] > STRICTNESS[b.mode];
   return a.strict && !b.strict;
+}
+
+/**
+ * The strictest reading of the policies for a pull whose tag is unknown (a blob asked for by digest names only
+ * the repository): every tag-scoped policy is considered as if the tag matched it, one at a time, beside the
+ * policies that name no tag, and each rule takes the strictest mode any such tag could give it. With `anyClient`
+ * the same is done for client-scoped policies (users, networks): the reading then holds for every client.
+ * Exceptions count only from policies that are in scope whatever the tag (and client), and only those not tied
+ * to a manifest digest can match (the digest here is the blob's). Pure.
+ */
+export function evaluateStrictest(
+  set: PolicySet,
+  facts: ImageFacts,
+  context: EvaluationContext,
+  options: { anyClient?: boolean } = {},
+): Decision {
+  const strictest = resolveStrictest(set, context, options);
+  const { rules } = strictest;
+  const enabled = IMAGE_RULE_IDS.filter((r) => rules[r].mode !== 'off');
+  const raw =
+    enabled.length === 0
+      ? []
+      : evaluateImageRules(facts, { strictRoot: rules['run-as-root'].strict, rules: enabled });
+  return decide(set, strictest, raw, context);
+}
+
+/** The rule settings of evaluateStrictest's reading (see there). Pure. */
+export function resolveStrictest(
+  set: PolicySet,
+  context: ScopeInput,
+  options: { anyClient?: boolean } = {},
+): ResolvedPolicy {
+  const anyClient = options.anyClient === true;
+  const conditional = (p: LoadedPolicy) =>
+    p.scope.tags !== undefined || (anyClient && p.scope.clients !== undefined);
+  const always = set.policies.filter((p) => !conditional(p) && scopeMatches(p.scope, context));
+  const maybe = set.policies.filter(
+    (p) => conditional(p) && scopeMatchesLoosely(p.scope, context, anyClient),
+  );
+  const readings = [
+    resolvePolicies(set, context, (p) => always.includes(p)),
+    ...maybe.map((m) => resolvePolicies(set, context, (p) => p === m || always.includes(p))),
+  ];
+  const base = readings[0] as ResolvedPolicy;
+  const rules = { ...base.rules };
+  for (const reading of readings.slice(1)) {
+    for (const rule of IMAGE_RULE_IDS) {
+      const a = rules[rule];
+      const b = reading.rules[rule];
+      if (STRICTNESS[b.mode] > STRICTNESS[a.mode] || (b.mode === a.mode && b.strict && !a.strict))
+        rules[rule] = b;
+    }
+  }
+  return { rules, artifacts: base.artifacts, matching: base.matching };
 }
 
 /** Judges one image config's facts under the policies in scope for this pull. Pure. */

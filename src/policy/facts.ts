@@ -86,3 +86,55 @@ export function imageFacts(config: unknown): ImageFacts {
     architecture: doc.architecture ?? undefined,
   };
 }
+
+/**
+ * Whether a JSON document could be judged as an image config: an object with a member the image rules read
+ * (`config`, `history`) or that every image config has (`rootfs`, `architecture` + `os`). Used where a blob is
+ * asked for by digest alone, without the manifest that would say it is a config: anything that could hold what
+ * the rules look for (Env, history, User) counts, while other JSON (an SBOM, an attestation, the empty `{}` of an
+ * artifact) does not, and is served as the layer it is.
+ */
+export function looksLikeImageConfig(doc: unknown): boolean {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return false;
+  const o = doc as Record<string, unknown>;
+  return (
+    'config' in o ||
+    'history' in o ||
+    'container_config' in o ||
+    'rootfs' in o ||
+    ('architecture' in o && 'os' in o)
+  );
+}
+
+/**
+ * The facts of a blob that may be an image config, or undefined when it is not one (not UTF-8 JSON, not shaped
+ * like a config). A UTF-8 byte-order mark is skipped, as some writers emit one. The bytes are only read in memory.
+ */
+export function configDocumentFacts(bytes: Uint8Array): ImageFacts | undefined {
+  let start = 0;
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
+  // A layer is binary (gzip, zstd, tar): skip the parse unless the first non-space byte opens an object.
+  let i = start;
+  while (
+    i < bytes.length &&
+    (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)
+  )
+    i++;
+  if (bytes[i] !== 0x7b) return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(
+      Buffer.from(bytes.buffer, bytes.byteOffset + start, bytes.length - start).toString('utf8'),
+    );
+  } catch {
+    return undefined;
+  }
+  if (!looksLikeImageConfig(doc)) return undefined;
+  try {
+    return imageFacts(doc);
+  } catch {
+    // Shaped like a config but with fields of the wrong types: read what the rules need as an empty config,
+    // so the strict reading still applies (no USER = root) rather than letting it pass unjudged.
+    return imageFacts({});
+  }
+}

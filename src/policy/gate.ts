@@ -41,6 +41,16 @@ export interface PolicyGateDependencies {
   now: () => Date;
   /** Seconds a decision is reused (also bounded by the next exception expiry). Default 600. */
   decisionTtlSeconds?: number;
+  /**
+   * Called, and awaited, for each image config of a manifest served to a client: the blob route then serves that
+   * config to that client by digest even where the strictest reading of the policies (tag unknown) refuses it.
+   */
+  allowConfig?: (
+    route: Route,
+    configDigest: string,
+    client: GateInput['client'],
+    policyVersion: string,
+  ) => Promise<void>;
 }
 
 /** What the gate decided for one manifest, as cached. */
@@ -54,6 +64,8 @@ export interface GateDecision {
   policyVersion: string;
   /** Decided without the facts (config unavailable): not cached, the next pull tries again. */
   transient: boolean;
+  /** Digests of the image configs judged and not refused (the blob route may serve them to this client). */
+  configs: string[];
 }
 
 interface Judged {
@@ -66,7 +78,6 @@ interface Judged {
 
 const IMAGE_MANIFEST_ACCEPT = [mediaType.ociManifest, mediaType.dockerManifest].join(', ');
 const MAX_INDEX_DEPTH = 2;
-const MAX_REFUSED_CONFIGS = 100_000;
 
 /**
  * The policy engine at the manifest route: every manifest served (tag or digest, GET or HEAD) is judged here.
@@ -84,8 +95,6 @@ export class PolicyGate implements ManifestGate {
     maxKeys: 100_000,
   });
   private readonly judging = new Coalescer<GateDecision>();
-  /** Config digests of refused images: the blob route refuses them, and they are never cached on disk. */
-  private readonly refused = new Set<string>();
   private evaluations = 0;
 
   constructor(
@@ -96,10 +105,6 @@ export class PolicyGate implements ManifestGate {
   /** How many evaluations ran (not served from the cache): for tests and metrics. */
   get evaluationCount(): number {
     return this.evaluations;
-  }
-
-  isRefusedConfig(digest: string): boolean {
-    return this.refused.has(digest);
   }
 
   close(): void {
@@ -134,13 +139,18 @@ export class PolicyGate implements ManifestGate {
     const inScope = set.policies.flatMap((p, i) => (scopeMatches(p.scope, context) ? [i] : []));
     const key = `${digest}|${set.version}|${upstream}/${repository}|${inScope.join(',')}`;
     const cached = this.decisions.get<GateDecision>(key);
-    if (cached !== undefined) return toVerdict(cached, true);
-    const decided = await this.judging.run(key, input.signal, async (signal) => {
-      const result = await this.judgeManifest(set, context, input.route, input.manifest, signal);
-      if (!result.transient) this.decisions.set(key, result, this.ttlSeconds(set, context));
-      return result;
-    });
-    return toVerdict(decided, false);
+    const decided =
+      cached ??
+      (await this.judging.run(key, input.signal, async (signal) => {
+        const result = await this.judgeManifest(set, context, input.route, input.manifest, signal);
+        if (!result.transient) this.decisions.set(key, result, this.ttlSeconds(set, context));
+        return result;
+      }));
+    if (decided.decision !== 'deny' && this.deps.allowConfig !== undefined) {
+      const allow = this.deps.allowConfig;
+      await Promise.all(decided.configs.map((c) => allow(input.route, c, input.client, set.version)));
+    }
+    return toVerdict(decided, cached !== undefined);
   }
 
   private ttlSeconds(set: PolicySet, context: EvaluationContext): number {
@@ -165,19 +175,15 @@ export class PolicyGate implements ManifestGate {
     const parsed = parseManifest(manifest.bytes, manifest.mediaType);
     const judged = await this.judgeParsed(set, context, route, parsed, signal, 0, undefined);
     this.evaluations++;
+    const combined = combine(set, judged);
     for (const j of judged) {
       if (j.config === undefined) continue;
-      if (j.config.refused) {
-        if (this.refused.size >= MAX_REFUSED_CONFIGS) this.refused.clear();
-        this.refused.add(j.config.digest);
-        this.deps.configs.forget?.(j.config.digest);
-      } else if (j.decision.decision !== 'deny') {
-        // A later decision that serves this config (a new policy, an exception) lifts the refusal.
-        this.refused.delete(j.config.digest);
-        this.deps.configs.keep?.(j.config.digest);
-      }
+      // Only a config whose whole manifest is served may reach the disk: a refused image's config holds the very
+      // secret it was refused for.
+      if (j.config.refused || combined.decision === 'deny') this.deps.configs.forget?.(j.config.digest);
+      else this.deps.configs.keep?.(j.config.digest);
     }
-    return combine(set, judged);
+    return combined;
   }
 
   private async judgeParsed(
@@ -384,6 +390,7 @@ function combine(set: PolicySet, judged: readonly Judged[]): GateDecision {
     policyNames: [...names],
     policyVersion: set.version,
     transient: judged.some((j) => j.transient),
+    configs: judged.flatMap((j) => (j.config === undefined || j.config.refused ? [] : [j.config.digest])),
   };
 }
 

@@ -83,6 +83,25 @@ export function scopeMatches(scope: Scope, input: ScopeInput): boolean {
   return true;
 }
 
+const loosened = new WeakMap<Scope, { anyTag: Scope; anyTagAndClient: Scope }>();
+
+/**
+ * Like scopeMatches, as if the pull's tag matched the scope's tag globs (for a pull whose tag is unknown), and
+ * with `anyClient` as if the client matched its users and networks too.
+ */
+export function scopeMatchesLoosely(scope: Scope, input: ScopeInput, anyClient: boolean): boolean {
+  let loose = loosened.get(scope);
+  if (loose === undefined) {
+    const { tags: _tags, clients: _clients, ...rest } = scope;
+    loose = {
+      anyTag: scope.clients === undefined ? rest : { ...rest, clients: scope.clients },
+      anyTagAndClient: rest,
+    };
+    loosened.set(scope, loose);
+  }
+  return scopeMatches(anyClient ? loose.anyTagAndClient : loose.anyTag, input);
+}
+
 /** How many dimensions a scope constrains; among equal priorities the more specific policy wins. */
 export function scopeSpecificity(scope: Scope): number {
   return (

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../cache/blob-store.js';
@@ -11,6 +11,8 @@ import { header } from '../oci/headers.js';
 import { declaredLength, requireOk } from '../upstream/client.js';
 import { mapTransportError } from '../upstream/errors.js';
 import type { Route } from '../upstream/router.js';
+import { sniffBlob } from './blob-sniff.js';
+import type { ConfigScreen, ScreenClient, ScreenVerdict } from './config-screen.js';
 import { parseRange } from './range.js';
 
 export interface BlobAnswer {
@@ -26,8 +28,35 @@ export interface BlobAnswer {
 // is simply fetched again; larger ones are verified as they stream (VerifyingStream).
 const verifyBeforeServingBytes = 1024 * 1024;
 
+/** Thrown by a fill whose bytes may not go to the shared cache: each request then judges them for its client. */
+class ScreenedBlob extends Error {
+  constructor(
+    readonly bytes: Buffer | undefined,
+    readonly verdict: Extract<ScreenVerdict, { kind: 'refuse' }>,
+  ) {
+    super('blob held back from the cache by the config screen');
+    this.name = 'ScreenedBlob';
+  }
+}
+
+export interface BlobServiceOptions {
+  /** Judges blobs that may be image configs (issue 10, path 1); without it every blob is served. */
+  screen?: ConfigScreen;
+  /** The largest JSON blob read into memory to be judged (PULLGATE_CONFIG_MAX_BYTES). */
+  screenMaxBytes?: number;
+}
+
 export class BlobService {
-  constructor(private readonly store: BlobStore) {}
+  private readonly screen: ConfigScreen | undefined;
+  private readonly screenMaxBytes: number;
+
+  constructor(
+    private readonly store: BlobStore,
+    options: BlobServiceOptions = {},
+  ) {
+    this.screen = options.screen;
+    this.screenMaxBytes = options.screenMaxBytes ?? 8 * 1024 * 1024;
+  }
 
   async head(route: Route, digest: Digest, signal: AbortSignal): Promise<{ size: number | undefined }> {
     const cached = this.store.lookup(digest.value);
@@ -49,8 +78,9 @@ export class BlobService {
     digest: Digest,
     rangeHeader: string | undefined,
     signal: AbortSignal,
+    client: ScreenClient,
   ): Promise<BlobAnswer> {
-    const fromCache = await this.fromCache(digest.value, rangeHeader);
+    const fromCache = await this.fromCache(route, digest, rangeHeader, client);
     if (fromCache !== undefined) return fromCache;
 
     const fill = this.store.fill(digest.value, async (fillSignal) => {
@@ -62,11 +92,19 @@ export class BlobService {
         followRedirects: true,
       });
       await requireOk(res, 'blob', route.upstream.host);
-      return {
-        size: declaredLength(res.headers),
-        body: res.body,
-        describeFailure: (err) => blobFillFailure(err, route.upstream.host),
-      };
+      const size = declaredLength(res.headers);
+      const describeFailure = (err: Error) => blobFillFailure(err, route.upstream.host);
+      if (this.screen === undefined) return { size, body: res.body, describeFailure };
+      let screened: Buffer | undefined;
+      try {
+        screened = await this.screenForCache(route, digest, res.body, size);
+      } catch (err) {
+        // Read before the fill streams (a reset, a short body, a digest mismatch): mapped like a fill's failure.
+        throw err instanceof Error ? describeFailure(err) : err;
+      }
+      return screened === undefined
+        ? { size, body: res.body, describeFailure }
+        : { size: screened.length, body: Readable.from([screened]), describeFailure };
     });
     // Hold a reader before waiting, so a client that leaves while the upstream is slow to answer counts as gone.
     const whole = fill.createReader();
@@ -75,6 +113,7 @@ export class BlobService {
       size = await raceAbort(fill.ready, signal);
     } catch (err) {
       whole.destroy();
+      if (err instanceof ScreenedBlob) return this.screenedAnswer(route, digest, err, rangeHeader, client);
       throw err;
     }
     const range = size === undefined ? ({ kind: 'none' } as const) : parseRange(rangeHeader, size);
@@ -92,9 +131,102 @@ export class BlobService {
     return { status: 200, size, headers, body: whole, source: 'upstream' };
   }
 
-  private async fromCache(digest: string, rangeHeader: string | undefined): Promise<BlobAnswer | undefined> {
+  /**
+   * Decides, once per fill and for every client at once, whether a blob may be written to the shared cache: a
+   * layer may; a JSON document only when no client could be refused it (the strictest reading of every policy
+   * for the repository, whatever the tag and client). Returns the document's bytes when it may be cached (the
+   * fill writes them), undefined for a layer (the body streams on), or throws ScreenedBlob: nothing is written,
+   * and each request judges the bytes for its own client.
+   */
+  private async screenForCache(
+    route: Route,
+    digest: Digest,
+    body: Readable,
+    size: number | undefined,
+  ): Promise<Buffer | undefined> {
+    const screen = this.screen;
+    if (screen === undefined) return undefined;
+    const sniffed = await sniffBlob(body, this.screenMaxBytes, size);
+    switch (sniffed.kind) {
+      case 'binary':
+        return undefined;
+      case 'too-large': {
+        const verdict = screen.tooLargeToJudge(route, undefined, this.screenMaxBytes);
+        if (verdict.kind === 'pass') return undefined;
+        body.destroy();
+        throw new ScreenedBlob(undefined, verdict);
+      }
+      case 'document': {
+        const actual = digestOf(sniffed.bytes, digest.algorithm);
+        if (actual !== digest.value) throw new DigestMismatchError(digest.value, actual);
+        const verdict = await screen.screen(route, digest.value, sniffed.bytes, undefined);
+        if (verdict.kind === 'refuse') throw new ScreenedBlob(sniffed.bytes, verdict);
+        return sniffed.bytes;
+      }
+    }
+  }
+
+  /** A blob held back from the cache, judged for this client: refused, or served from memory and not kept. */
+  private async screenedAnswer(
+    route: Route,
+    digest: Digest,
+    held: ScreenedBlob,
+    rangeHeader: string | undefined,
+    client: ScreenClient,
+  ): Promise<BlobAnswer> {
+    // Too large to hold: its bytes are gone, so the refusal stands for every client (fail closed).
+    if (held.bytes === undefined || this.screen === undefined) throw refusedBlob(digest, held.verdict);
+    const verdict = await this.screen.screen(route, digest.value, held.bytes, client);
+    if (verdict.kind === 'refuse') throw refusedBlob(digest, verdict);
+    return this.fromMemory(held.bytes, rangeHeader, 'upstream');
+  }
+
+  private fromMemory(
+    bytes: Buffer,
+    rangeHeader: string | undefined,
+    source: 'cache' | 'upstream',
+  ): BlobAnswer {
+    const range = parseRange(rangeHeader, bytes.length);
+    if (range.kind === 'unsatisfiable') throw unsatisfiable(bytes.length);
+    if (range.kind === 'range') {
+      const part = Readable.from([bytes.subarray(range.start, range.end + 1)]);
+      return this.partial(part, range.start, range.end, bytes.length, source);
+    }
+    return {
+      status: 200,
+      size: bytes.length,
+      headers: { [header.contentLength]: String(bytes.length) },
+      body: Readable.from([bytes]),
+      source,
+    };
+  }
+
+  private async fromCache(
+    route: Route,
+    digestOfBlob: Digest,
+    rangeHeader: string | undefined,
+    client: ScreenClient,
+  ): Promise<BlobAnswer | undefined> {
+    const digest = digestOfBlob.value;
     const cached = await this.store.lookupVerified(digest);
     if (cached === undefined) return undefined;
+    if (
+      this.screen !== undefined &&
+      cached.size <= this.screenMaxBytes &&
+      (await startsLikeJson(cached.path))
+    ) {
+      // A JSON document on disk is judged on every request (policies change; the client matters), from verified
+      // bytes: a changed file is a miss.
+      const bytes = await readFile(cached.path).catch(() => undefined);
+      if (bytes === undefined || digestOf(bytes, digestOfBlob.algorithm) !== digest) {
+        await this.store.discard(digest);
+        return undefined;
+      }
+      const verdict = await this.screen.screen(route, digest, bytes, client);
+      if (verdict.kind === 'refuse') throw refusedBlob(digestOfBlob, verdict);
+      if (!cached.verified) void this.store.markVerified(digest);
+      return this.fromMemory(bytes, rangeHeader, 'cache');
+    }
     const range = parseRange(rangeHeader, cached.size);
     if (range.kind === 'unsatisfiable') throw unsatisfiable(cached.size);
     const algorithm = digest.startsWith('sha512:') ? 'sha512' : 'sha256';
@@ -172,6 +304,31 @@ export class BlobService {
   }
 }
 
+function refusedBlob(digest: Digest, verdict: Extract<ScreenVerdict, { kind: 'refuse' }>): RegistryError {
+  return new RegistryError('DENIED', verdict.message, {
+    detail: { digest: digest.value, findings: verdict.findings },
+  });
+}
+
+/** Whether a cached file's first significant byte opens a JSON object (a possible image config). */
+async function startsLikeJson(path: string): Promise<boolean> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, 'r');
+    const head = Buffer.alloc(64);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    let i = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+    while (i < bytesRead && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09))
+      i++;
+    return i >= bytesRead || head[i] === 0x7b;
+  } catch {
+    // Unreadable: read it whole and judge it, rather than skip the screen.
+    return true;
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
 function unsatisfiable(size: number): RegistryError {
   return new RegistryError('SIZE_INVALID', 'requested range not satisfiable', {
     status: 416,
@@ -202,8 +359,8 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
  * 502 naming the upstream (504 for a timeout), never the internal error. A client already receiving the blob
  * has its connection cut instead (the status line is long gone).
  */
-function blobFillFailure(err: Error, upstream: string): RegistryError {
-  if (err instanceof RegistryError) return err;
+function blobFillFailure(err: Error, upstream: string): Error {
+  if (err instanceof RegistryError || err instanceof ScreenedBlob) return err;
   if (err instanceof DigestMismatchError) {
     return new RegistryError(
       'UNAVAILABLE',

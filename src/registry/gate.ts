@@ -56,8 +56,6 @@ export interface GateInput {
 
 export interface ManifestGate {
   judge(input: GateInput): Promise<Verdict>;
-  /** Digests of image configs refused by policy: never served as blobs and never cached on disk. */
-  isRefusedConfig?(digest: string): boolean;
 }
 
 export const allowAll: ManifestGate = {

@@ -7,6 +7,7 @@ import {
   InvalidQueryError,
   type RecordPage,
 } from '../audit/index.js';
+import type { OciErrorCode } from '../oci/errors.js';
 import type { ReviewResult } from '../store/tag-store.js';
 import type { AlertView } from '../tags/alert-view.js';
 import { toAlertView } from '../tags/alert-view.js';
@@ -46,8 +47,29 @@ export class AdminError extends Error {
   }
 }
 
+/**
+ * Admin errors are OCI error bodies like every other answer (`errors[].code` from the OCI table, the admin code in
+ * `detail.code`), and keep the `error` object the CLI and earlier tools read.
+ */
 function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
-  return reply.code(status).type('application/json').send({ error: { code, message } });
+  return reply
+    .code(status)
+    .type('application/json')
+    .send({
+      errors: [{ code: ociCodeFor(status), message, detail: { code } }],
+      error: { code, message },
+    });
+}
+
+function ociCodeFor(status: number): OciErrorCode {
+  if (status === 401) return 'UNAUTHORIZED';
+  if (status === 403) return 'DENIED';
+  if (status === 404) return 'NAME_UNKNOWN';
+  if (status === 405 || status === 415 || status === 413) return 'UNSUPPORTED';
+  if (status === 429) return 'TOOMANYREQUESTS';
+  if (status === 503 || status === 502 || status === 504) return 'UNAVAILABLE';
+  if (status >= 500) return 'UNKNOWN';
+  return 'NAME_INVALID';
 }
 
 function sha256(text: string): Buffer {

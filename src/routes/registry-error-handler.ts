@@ -24,9 +24,10 @@ export function sendRegistryError(err: unknown, request: FastifyRequest, reply: 
   } else {
     const status = (err as FastifyError).statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
+      const code = (err as FastifyError).code;
       error = new RegistryError(
         status === 415 || status === 413 ? 'UNSUPPORTED' : 'NAME_INVALID',
-        'bad request',
+        code === 'FST_ERR_BAD_URL' ? 'malformed URL (a bad percent-escape)' : 'bad request',
         { status },
       );
     } else {
@@ -44,4 +45,30 @@ export function sendRegistryError(err: unknown, request: FastifyRequest, reply: 
     .header(header.dockerDistributionApiVersion, distributionApiVersion);
   if (request.method === 'HEAD') return reply.header(header.contentType, 'application/json').send();
   return reply.type('application/json').send(error.toBody());
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (a header over the size limit, a malformed
+ * request line): answered on the raw socket, still as an OCI error body, then the connection is closed (the
+ * parser cannot read what follows). Fastify's default writes its own `{"error","message","statusCode"}` shape.
+ */
+export function clientErrorResponse(err: NodeJS.ErrnoException & { bytesParsed?: number }): string {
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
+  const error = new RegistryError(
+    tooLarge ? 'SIZE_INVALID' : 'NAME_INVALID',
+    tooLarge ? 'request headers too large' : 'malformed HTTP request',
+    { status },
+  );
+  const body = JSON.stringify(error.toBody());
+  return [
+    `HTTP/1.1 ${status} ${reason}`,
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    `${header.dockerDistributionApiVersion}: ${distributionApiVersion}`,
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
 }

@@ -58,6 +58,10 @@ export async function v2Routes(app: FastifyInstance, deps: V2Dependencies): Prom
   app.addHook('onSend', async (_request, reply) => {
     reply.header(header.dockerDistributionApiVersion, distributionApiVersion);
   });
+  // pullgate reads no request body here (every write is refused): a body is never parsed, so a malformed one
+  // cannot turn a 405 UNSUPPORTED into a parser error.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 
   app.get('/v2/', async (request, reply) => {
     await deps.authenticate(request);
@@ -87,11 +91,6 @@ export async function v2Routes(app: FastifyInstance, deps: V2Dependencies): Prom
           signal,
         });
       case 'blob': {
-        if (deps.gate().isRefusedConfig?.(path.digest.value) === true) {
-          throw new RegistryError('DENIED', 'blob belongs to an image refused by policy', {
-            detail: { digest: path.digest.value },
-          });
-        }
         if (head) {
           const { size } = await deps.blobs.head(route, path.digest, signal);
           reply.header(header.dockerContentDigest, path.digest.value).type('application/octet-stream');
@@ -99,7 +98,11 @@ export async function v2Routes(app: FastifyInstance, deps: V2Dependencies): Prom
           reply.header(header.acceptRanges, 'bytes');
           return reply.send();
         }
-        const answer = await deps.blobs.get(route, path.digest, request.headers.range, signal);
+        // The blob service judges blobs that may be image configs for this client (issue 10, path 1).
+        const answer = await deps.blobs.get(route, path.digest, request.headers.range, signal, {
+          address: request.ip,
+          user,
+        });
         deps.metrics.bytesServed.inc(
           { kind: 'blob', source: answer.source },
           Number(answer.headers[header.contentLength] ?? 0),

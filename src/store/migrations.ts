@@ -130,8 +130,36 @@ function initial(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Image configs the policy gate allowed for a client: the blob route serves a config asked for by digest alone
+ * to a client the gate allowed it for, on any replica and after a restart, and judges it otherwise.
+ */
+const configAllowances: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('config_allowances')
+      .addColumn('upstream', 'text', (c) => c.notNull())
+      .addColumn('repository', 'text', (c) => c.notNull())
+      .addColumn('digest', 'text', (c) => c.notNull())
+      .addColumn('policy_version', 'text', (c) => c.notNull())
+      .addColumn('client', 'text', (c) => c.notNull())
+      .addColumn('allowed_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('config_allowances_pk', [
+        'upstream',
+        'repository',
+        'digest',
+        'policy_version',
+        'client',
+      ])
+      .execute();
+  },
+};
+
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
-    getMigrations: async () => ({ '0001_initial': initial(dialect) }),
+    getMigrations: async () => ({
+      '0001_initial': initial(dialect),
+      '0002_config_allowances': configAllowances,
+    }),
   };
 }

@@ -12,6 +12,18 @@ export interface Database {
   alerts: AlertsTable;
   reviews: ReviewsTable;
   outbox: OutboxTable;
+  config_allowances: ConfigAllowancesTable;
+}
+
+/** One image config the policy gate allowed for one client under one policy version. */
+export interface ConfigAllowancesTable {
+  upstream: string;
+  repository: string;
+  digest: string;
+  policy_version: string;
+  /** The authenticated user (`user:<name>`) or, for anonymous pulls, the address (`address:<ip>`). */
+  client: string;
+  allowed_at: string;
 }
 
 export interface SettingsTable {

@@ -138,7 +138,6 @@ describe('policy gate in front of a real registry', () => {
     const manifest = JSON.parse((await fetchManifest(upstream, REPO, 'secretenv')).body.toString()) as {
       config: { digest: string };
     };
-    expect(proxy.gate.isRefusedConfig(manifest.config.digest)).toBe(true);
     const blob = await fetch(`${proxy.url}/v2/${REPO}/blobs/${manifest.config.digest}`);
     expect(blob.status).toBe(403);
     expect(await blob.text()).not.toContain(PLANTED_AWS_SECRET);

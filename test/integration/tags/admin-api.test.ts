@@ -48,6 +48,13 @@ describe('admin API', () => {
     expect(none.statusCode).toBe(401);
     expect(none.headers['www-authenticate']).toContain('Bearer');
     expect(none.json()).toEqual({
+      errors: [
+        {
+          code: 'UNAUTHORIZED',
+          message: 'a valid admin bearer token is required',
+          detail: { code: 'UNAUTHORIZED' },
+        },
+      ],
       error: { code: 'UNAUTHORIZED', message: 'a valid admin bearer token is required' },
     });
     const wrong = await app.inject({

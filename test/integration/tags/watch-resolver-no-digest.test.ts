@@ -9,7 +9,12 @@ import { upstreamServices } from '../../helpers/upstream-services.js';
 // Some registries answer HEAD without Docker-Content-Digest, which a real distribution registry always sends;
 // this upstream on a real socket leaves it out.
 describe('the watch resolver against an upstream whose HEAD names no digest', () => {
-  const body = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE.ociManifest, layers: [] });
+  const body = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE.ociManifest,
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256Digest('{}'), size: 2 },
+    layers: [],
+  });
   let server: FaultServer;
   let upstream: UpstreamClient;
   let manifests: ManifestService;
