@@ -14,6 +14,7 @@ import { Metrics } from './plugins/metrics.js';
 import { PolicyEngine, type ReloadResult } from './policy/engine.js';
 import { PolicyGate } from './policy/gate.js';
 import { PolicyLoadError } from './policy/loader.js';
+import { pullFactsSource } from './policy/pull-facts-wiring.js';
 import { BlobService } from './registry/blob-service.js';
 import { ConfigFetcher } from './registry/config-fetcher.js';
 import { allowAll, type ManifestGate } from './registry/gate.js';
@@ -133,7 +134,13 @@ async function wire(
   let gate: ManifestGate = allowAll;
   if (overrides.gate !== undefined) gate = overrides.gate;
   else if (engine !== undefined) {
-    const policyGate = new PolicyGate(engine, { manifests, configs, now: () => new Date() });
+    const policyGate = new PolicyGate(engine, {
+      manifests,
+      configs,
+      now: () => new Date(),
+      pullFacts: pullFactsSource({ router, manifests, tags: () => history?.tags }),
+      denyOnHead: config.denyOnHead,
+    });
     closers.push(() => policyGate.close());
     gate = policyGate;
   }

@@ -32,6 +32,9 @@ import {
 import type { ExceptionRef } from './exceptions.js';
 import { exceptionExpiresAt } from './exceptions.js';
 import { imageFacts } from './facts.js';
+import type { PullFactsSource } from './pull-facts.js';
+import { type JudgedBase, PullRules, withPullFindings } from './pull-gate.js';
+import { declaredBase } from './rules/index.js';
 import type { PolicySet } from './schema.js';
 import { scopeMatches } from './scope.js';
 
@@ -41,6 +44,10 @@ export interface PolicyGateDependencies {
   now: () => Date;
   /** Seconds a decision is reused (also bounded by the next exception expiry). Default 600. */
   decisionTtlSeconds?: number;
+  /** Tag history facts for require-digest and stale-base; without it they judge the reference alone. */
+  pullFacts?: PullFactsSource;
+  /** PULLGATE_DENY_ON_HEAD (see pull-gate.ts). */
+  denyOnHead?: boolean;
 }
 
 /** What the gate decided for one manifest, as cached. */
@@ -54,6 +61,8 @@ export interface GateDecision {
   policyVersion: string;
   /** Decided without the facts (config unavailable): not cached, the next pull tries again. */
   transient: boolean;
+  /** Bases the image manifests declare, for stale-base (judged per request, see pull-gate.ts). */
+  bases: JudgedBase[];
 }
 
 interface Judged {
@@ -62,6 +71,7 @@ interface Judged {
   platform?: string;
   /** Config digest of a judged image manifest, with whether its rules refused it. */
   config?: { digest: string; refused: boolean };
+  base?: JudgedBase;
 }
 
 const IMAGE_MANIFEST_ACCEPT = [mediaType.ociManifest, mediaType.dockerManifest].join(', ');
@@ -87,11 +97,14 @@ export class PolicyGate implements ManifestGate {
   /** Config digests of refused images: the blob route refuses them, and they are never cached on disk. */
   private readonly refused = new Set<string>();
   private evaluations = 0;
+  private readonly pullRules: PullRules;
 
   constructor(
     private readonly engine: Pick<PolicyEngine, 'current'>,
     private readonly deps: PolicyGateDependencies,
-  ) {}
+  ) {
+    this.pullRules = new PullRules(deps.pullFacts, deps.denyOnHead === true);
+  }
 
   /** How many evaluations ran (not served from the cache): for tests and metrics. */
   get evaluationCount(): number {
@@ -105,6 +118,7 @@ export class PolicyGate implements ManifestGate {
   close(): void {
     this.decisions.close();
     this.tagOf.close();
+    this.pullRules.close();
   }
 
   async judge(input: GateInput): Promise<Verdict> {
@@ -134,13 +148,15 @@ export class PolicyGate implements ManifestGate {
     const inScope = set.policies.flatMap((p, i) => (scopeMatches(p.scope, context) ? [i] : []));
     const key = `${digest}|${set.version}|${upstream}/${repository}|${inScope.join(',')}`;
     const cached = this.decisions.get<GateDecision>(key);
-    if (cached !== undefined) return toVerdict(cached, true);
-    const decided = await this.judging.run(key, input.signal, async (signal) => {
-      const result = await this.judgeManifest(set, context, input.route, input.manifest, signal);
-      if (!result.transient) this.decisions.set(key, result, this.ttlSeconds(set, context));
-      return result;
-    });
-    return toVerdict(decided, false);
+    const decided =
+      cached ??
+      (await this.judging.run(key, input.signal, async (signal) => {
+        const result = await this.judgeManifest(set, context, input.route, input.manifest, signal);
+        if (!result.transient) this.decisions.set(key, result, this.ttlSeconds(set, context));
+        return result;
+      }));
+    const pull = await this.pullRules.judge(set, context, input, decided.bases);
+    return toVerdict(withPullFindings(decided, pull), cached !== undefined);
   }
 
   private ttlSeconds(set: PolicySet, context: EvaluationContext): number {
@@ -264,6 +280,17 @@ export class PolicyGate implements ManifestGate {
   ): Promise<Judged> {
     const config = manifest.config;
     const isImage = isImageConfigMediaType(config.mediaType);
+    const based = (labels?: Record<string, string>): { base?: JudgedBase } => {
+      const base = isImage ? declaredBase(manifest.annotations, labels) : undefined;
+      if (base === undefined) return {};
+      return {
+        base: {
+          base,
+          ...withPlatform(platform),
+          ...(context.platformDigest === undefined ? {} : { platformDigest: context.platformDigest }),
+        },
+      };
+    };
     if (!isImage && resolvePolicies(set, context).artifacts === 'ignore') {
       // Helm charts, signatures, SBOMs: image rules do not apply (issue 3, "Where rules apply").
       return { decision: emptyDecision(set, context), transient: false, ...withPlatform(platform) };
@@ -273,7 +300,10 @@ export class PolicyGate implements ManifestGate {
       bytes = await this.deps.configs.fetch(route, config.digest, signal);
     } catch (err) {
       if (signal.aborted) throw err;
-      return unavailable(set, context, `the image config could not be fetched (${reason(err)})`, platform);
+      return {
+        ...unavailable(set, context, `the image config could not be fetched (${reason(err)})`, platform),
+        ...based(),
+      };
     }
     let facts: ReturnType<typeof imageFacts>;
     try {
@@ -287,7 +317,7 @@ export class PolicyGate implements ManifestGate {
           ? 'the image config is not a valid image config'
           : 'the artifact config is not an image config',
       );
-      return { decision, transient: false, ...withPlatform(platform) };
+      return { decision, transient: false, ...withPlatform(platform), ...based() };
     }
     const decision = evaluate(set, facts, context);
     const refused = decision.decision === 'deny';
@@ -296,6 +326,7 @@ export class PolicyGate implements ManifestGate {
       transient: false,
       config: { digest: config.digest, refused },
       ...withPlatform(platform),
+      ...based(facts.labels),
     };
   }
 }
@@ -384,6 +415,7 @@ function combine(set: PolicySet, judged: readonly Judged[]): GateDecision {
     policyNames: [...names],
     policyVersion: set.version,
     transient: judged.some((j) => j.transient),
+    bases: judged.flatMap((j) => (j.base === undefined ? [] : [j.base])),
   };
 }
 
