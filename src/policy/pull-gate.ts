@@ -21,8 +21,8 @@ interface PullPart {
   platform?: string;
 }
 
-/** How long a HEAD by tag that was told "refused on GET" waits for its GET by digest. */
-const PENDING_SECONDS = 60;
+/** How long a HEAD by tag that was told "refused on GET" refuses its GETs by digest (ctr retries the GET). */
+const PENDING_SECONDS = 15;
 
 /**
  * The pull rules at the gate: require-digest (the reference asked for) and stale-base (the declared bases). They
@@ -33,7 +33,8 @@ export class PullRules {
   /**
    * containerd resolves a tag with HEAD and fetches the digest it got with GET. A refused HEAD answers headers
    * (only a GET can carry the reason), so the GET by digest that follows, from the same client, is the pull by
-   * tag and is refused as one. A HEAD by digest starts a new pull and clears it.
+   * tag and is refused as one, as are the retries ctr sends within seconds. A HEAD by digest from that client
+   * starts a new pull (ctr pulling by digest) and clears it.
    */
   private readonly pending = new NodeCache({
     useClones: false,
@@ -112,8 +113,8 @@ export class PullRules {
     const key = this.pendingKey(input, served);
     const pending = this.pending.get<ReferenceFacts>(key);
     if (pending !== undefined) {
-      this.pending.del(key);
       if (input.method !== 'HEAD') return pending;
+      this.pending.del(key);
     }
     if (!refuseRejected || this.facts === undefined)
       return { kind: 'digest', name: input.name, digest: served };
