@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { testImages } from './images.js';
 import { run } from './proc.js';
 
@@ -12,6 +13,7 @@ export async function buildVariants(
 ): Promise<string> {
   const layout = await testImages();
   const own = `${dir}/oci`;
+  await mkdir(dir, { recursive: true });
   await run('skopeo', ['copy', '--quiet', `oci:${layout.dir}:nonroot`, `oci:${own}:nonroot`]);
   for (const [tag, args] of Object.entries(variants)) {
     await run('umoci', ['config', '--image', `${own}:nonroot`, '--tag', tag, ...args]);
