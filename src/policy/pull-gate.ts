@@ -5,7 +5,7 @@ import { decisionOf, evaluatePull, pullRulesInForce } from './evaluate.js';
 import type { ExceptionRef } from './exceptions.js';
 import type { GateDecision } from './gate.js';
 import type { PullFactsSource } from './pull-facts.js';
-import type { DeclaredBase, ReferenceFacts } from './rules/index.js';
+import type { BaseState, DeclaredBase, ReferenceFacts } from './rules/index.js';
 import type { PolicySet } from './schema.js';
 
 /** A base an image manifest declares, as the gate found it (cached with the decision). */
@@ -76,13 +76,17 @@ export class PullRules {
         this.pending.set(pendingKey, reference);
       }
     }
-    if (rules['stale-base'].mode !== 'off' && this.facts !== undefined) {
+    if (rules['stale-base'].mode !== 'off') {
       const checkUpstream = rules['stale-base'].checkUpstream === true;
       for (const b of bases) {
-        const state = await this.facts.baseState(b.base, checkUpstream, input.signal).catch(() => ({
-          kind: 'unknown' as const,
-          why: 'the tag history could not be read',
-        }));
+        // No facts source (a gate built without the store): the base cannot be looked up, "not checked".
+        const state: BaseState =
+          this.facts === undefined
+            ? { kind: 'unknown', why: 'pullgate has no tag history here' }
+            : await this.facts.baseState(b.base, checkUpstream, input.signal).catch(() => ({
+                kind: 'unknown' as const,
+                why: 'the tag history could not be read',
+              }));
         const decision = evaluatePull(
           set,
           { base: { ...b.base, state } },
