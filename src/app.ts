@@ -14,6 +14,7 @@ import { Metrics } from './plugins/metrics.js';
 import { PolicyEngine, type ReloadResult } from './policy/engine.js';
 import { PolicyGate } from './policy/gate.js';
 import { PolicyLoadError } from './policy/loader.js';
+import { pullFactsSource } from './policy/pull-facts-wiring.js';
 import { BlobService } from './registry/blob-service.js';
 import { ConfigFetcher } from './registry/config-fetcher.js';
 import { ConfigScreen } from './registry/config-screen.js';
@@ -154,6 +155,8 @@ async function wire(
       configs,
       now: () => new Date(),
       allowConfig: async (route, digest, client, version) => screen?.allow(route, digest, client, version),
+      pullFacts: pullFactsSource({ router, manifests, tags: () => history?.tags }),
+      denyOnHead: config.denyOnHead,
     });
     closers.push(() => policyGate.close());
     gate = policyGate;

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import type { BaseState } from '../policy/rules/index.js';
 import { type CliIo, defaultPolicyDir, processIo } from './io.js';
 
 const usage = `usage: pullgate evaluate (--config FILE|- | IMAGE) [options]
@@ -12,6 +13,9 @@ const usage = `usage: pullgate evaluate (--config FILE|- | IMAGE) [options]
   --tag TAG             tag the policies see for --config
   --upstream HOST       upstream the policies see for --config (default docker.io)
   --user NAME           client user the policies see
+
+IMAGE by tag meets require-digest; image-age reads each config's created; stale-base asks each declared
+base's registry (one HEAD) what its tag points to now.
 
 Prints one JSON line {"decision","findings":[{"rule","key","message",...}],...}.
 Exit 0 allow or warn, 1 deny, 2 bad input. Credentials for IMAGE: PULLGATE_REGISTRY_USERNAME and
@@ -41,12 +45,17 @@ export async function runEvaluate(argv: string[], io: CliIo = processIo): Promis
   }
   const policyDir = values.policy ?? defaultPolicyDir(io.env);
   try {
-    const [{ loadPolicies, PolicyLoadError }, { evaluate, evaluateUnavailable, decisionOf }, { imageFacts }] =
-      await Promise.all([
-        import('../policy/loader.js'),
-        import('../policy/evaluate.js'),
-        import('../policy/facts.js'),
-      ]);
+    const [
+      { loadPolicies, PolicyLoadError },
+      { evaluate, evaluatePull, evaluateUnavailable, decisionOf, resolvePolicies },
+      { imageFacts },
+      { declaredBase },
+    ] = await Promise.all([
+      import('../policy/loader.js'),
+      import('../policy/evaluate.js'),
+      import('../policy/facts.js'),
+      import('../policy/rules/index.js'),
+    ]);
     let set: Awaited<ReturnType<typeof loadPolicies>>;
     try {
       set = await loadPolicies(policyDir);
@@ -75,7 +84,7 @@ export async function runEvaluate(argv: string[], io: CliIo = processIo): Promis
         throw new BadInput('the image config is not valid JSON');
       }
       const { digestOf } = await import('../oci/digest.js');
-      const decision = evaluate(set, facts(json), {
+      const context = {
         upstream: values.upstream ?? 'docker.io',
         repository: values.repository ?? '',
         tag: values.tag,
@@ -83,22 +92,45 @@ export async function runEvaluate(argv: string[], io: CliIo = processIo): Promis
         address: '',
         digest: digestOf(Buffer.from(text)),
         now,
-      });
+      };
+      const image = evaluate(set, facts(json), context);
+      // With --tag the policies see a pull by that tag (require-digest); a config alone has no manifest to name.
+      const pull =
+        values.tag === undefined
+          ? []
+          : [
+              evaluatePull(
+                set,
+                {
+                  reference: {
+                    kind: 'tag',
+                    name: values.repository ?? '',
+                    tag: values.tag,
+                    served: context.digest,
+                  },
+                },
+                context,
+              ),
+            ];
+      const decision = merge(set.version, [image, ...pull], decisionOf);
       io.stdout(`${JSON.stringify(output(decision))}\n`);
       return decision.decision === 'deny' ? 1 : 0;
     }
 
-    const { parseImageReference, fetchImageConfigs } = await import('../policy/image-source.js');
+    const { parseImageReference, fetchImageConfigs, resolveTagNow } = await import(
+      '../policy/image-source.js'
+    );
     const ref = parseImageReference(image ?? '');
     if (ref === undefined) throw new BadInput(`not an image reference: ${image ?? ''}`);
     const username = io.env.PULLGATE_REGISTRY_USERNAME;
     const password = io.env.PULLGATE_REGISTRY_PASSWORD;
+    const access = {
+      insecure: values.insecure === true,
+      credentials: username && password !== undefined ? { username, password } : undefined,
+    };
     let fetched: Awaited<ReturnType<typeof fetchImageConfigs>>;
     try {
-      fetched = await fetchImageConfigs(ref, {
-        insecure: values.insecure === true,
-        credentials: username && password !== undefined ? { username, password } : undefined,
-      });
+      fetched = await fetchImageConfigs(ref, access);
     } catch (err) {
       throw new BadInput(`cannot fetch ${image ?? ''}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -114,29 +146,77 @@ export async function runEvaluate(argv: string[], io: CliIo = processIo): Promis
     const parts = fetched.images.map((img) => {
       const context = { ...base, platformDigest: img.platformDigest };
       let d: ReturnType<typeof evaluate>;
+      let labels: Record<string, string> | undefined;
       if (img.config === undefined) {
         d = evaluateUnavailable(set, context, img.error ?? 'no image config');
       } else {
         let json: unknown;
         try {
           json = JSON.parse(img.config.toString('utf8'));
-          d = evaluate(set, facts(json), context);
+          const f = facts(json);
+          labels = f.labels;
+          d = evaluate(set, f, context);
         } catch {
           d = evaluateUnavailable(set, context, 'the image config is not a valid image config');
         }
       }
-      return { platform: img.platform, decision: d };
+      return { platform: img.platform, decision: d, base: declaredBase(img.annotations, labels), context };
     });
-    const findings = parts.flatMap((p) =>
+    // The pull rules: the reference as given, and each declared base asked of its own registry (a HEAD; this
+    // command has no tag history).
+    const name = image?.replace(/[@:][^/]*$/, '') ?? ref.repository;
+    const pullParts: { platform: string | undefined; decision: ReturnType<typeof evaluate> }[] = [
+      {
+        platform: undefined,
+        decision: evaluatePull(
+          set,
+          {
+            reference:
+              ref.tag !== undefined && ref.digest === undefined
+                ? { kind: 'tag', name, tag: ref.tag, served: fetched.digest }
+                : { kind: 'digest', name, digest: fetched.digest },
+          },
+          base,
+        ),
+      },
+    ];
+    const baseRule = resolvePolicies(set, base).rules['stale-base'];
+    for (const p of parts) {
+      if (p.base === undefined || baseRule.mode === 'off') continue;
+      const baseRef = parseImageReference(p.base.name);
+      let state: BaseState;
+      if (baseRef === undefined) state = { kind: 'unknown', why: 'the base name is not an image reference' };
+      else if (baseRef.tag === undefined) state = { kind: 'untagged' };
+      else {
+        state = await resolveTagNow(baseRef, access).then(
+          (now): BaseState => ({
+            kind: 'known',
+            digest: now.digest,
+            children: now.children,
+            source: 'upstream',
+          }),
+          (err: unknown): BaseState => ({
+            kind: 'unknown',
+            why: `its registry did not answer (${err instanceof Error ? err.message : 'error'})`,
+          }),
+        );
+      }
+      pullParts.push({
+        platform: p.platform,
+        decision: evaluatePull(set, { base: { ...p.base, state } }, p.context),
+      });
+    }
+    const judged = [...parts, ...pullParts];
+    const findings = judged.flatMap((p) =>
       p.decision.findings.map((f) => (p.platform === undefined ? f : { ...f, platform: p.platform })),
     );
     const merged = {
       decision: decisionOf(findings),
       findings,
-      waived: parts.flatMap((p) => p.decision.waived),
-      exceptionsApplied: unique(parts.flatMap((p) => p.decision.exceptionsApplied)),
-      exceptionsExpired: unique(parts.flatMap((p) => p.decision.exceptionsExpired)),
-      policyNames: [...new Set(parts.flatMap((p) => p.decision.policyNames))],
+      waived: judged.flatMap((p) => p.decision.waived),
+      exceptionsApplied: unique(judged.flatMap((p) => p.decision.exceptionsApplied)),
+      exceptionsExpired: unique(judged.flatMap((p) => p.decision.exceptionsExpired)),
+      policyNames: [...new Set(judged.flatMap((p) => p.decision.policyNames))],
       policyVersion: set.version,
     };
     io.stdout(
@@ -177,6 +257,26 @@ async function readConfig(source: string, io: CliIo): Promise<string> {
   } catch (err) {
     throw new BadInput(`cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
+}
+
+type Decision = import('../policy/evaluate.js').Decision;
+
+/** Several decisions about one pull (the image rules, the pull rules) as one. */
+function merge(
+  version: string,
+  decisions: readonly Decision[],
+  decisionOf: (findings: readonly { mode: 'enforce' | 'audit' }[]) => Decision['decision'],
+): Decision {
+  const findings = decisions.flatMap((d) => d.findings);
+  return {
+    decision: decisionOf(findings),
+    findings,
+    waived: decisions.flatMap((d) => d.waived),
+    exceptionsApplied: unique(decisions.flatMap((d) => d.exceptionsApplied)),
+    exceptionsExpired: unique(decisions.flatMap((d) => d.exceptionsExpired)),
+    policyNames: [...new Set(decisions.flatMap((d) => d.policyNames))],
+    policyVersion: version,
+  };
 }
 
 function unique<T extends { policy: string; index: number }>(refs: T[]): T[] {

@@ -1,7 +1,18 @@
 import { type CandidateException, candidateExceptions, type ExceptionRef, isExpired } from './exceptions.js';
 import type { ImageFacts } from './facts.js';
-import type { Finding, RuleId } from './finding.js';
-import { evaluateImageRules, IMAGE_RULE_IDS, type ImageRuleId } from './rules/index.js';
+import type { Finding } from './finding.js';
+import {
+  type BaseFacts,
+  evaluateImageRules,
+  IMAGE_RULE_IDS,
+  type ImageRuleId,
+  PULL_RULE_IDS,
+  type PullRuleId,
+  type ReferenceFacts,
+  requireDigest,
+  staleBase,
+  type UnknownAge,
+} from './rules/index.js';
 import type { LoadedPolicy, PolicySet } from './schema.js';
 import { type ScopeInput, scopeMatches, scopeMatchesLoosely, scopeSpecificity } from './scope.js';
 
@@ -48,10 +59,17 @@ export interface RuleSetting {
   policy: string | undefined;
   strict: boolean;
   failClosed: boolean;
+  /** image-age's settings, from the winning policy. */
+  maxAgeDays?: number;
+  unknown?: UnknownAge;
+  /** require-digest: also refuse rejected digests by digest. */
+  refuseRejected?: boolean;
+  /** stale-base: ask the base's upstream when the tag history cannot tell. */
+  checkUpstream?: boolean;
 }
 
 export interface ResolvedPolicy {
-  rules: Record<ImageRuleId, RuleSetting>;
+  rules: Record<DecisionRuleId, RuleSetting>;
   artifacts: 'ignore' | 'judge';
   matching: LoadedPolicy[];
 }
@@ -70,8 +88,8 @@ export function resolvePolicies(
   inScope: (policy: LoadedPolicy) => boolean = (p) => scopeMatches(p.scope, input),
 ): ResolvedPolicy {
   const matching = set.policies.filter(inScope);
-  const rules = {} as Record<ImageRuleId, RuleSetting>;
-  for (const rule of IMAGE_RULE_IDS) {
+  const rules = {} as Record<DecisionRuleId, RuleSetting>;
+  for (const rule of DECISION_RULE_IDS) {
     let best: { policy: LoadedPolicy; mode: RuleSetting['mode']; strict: boolean } | undefined;
     for (const policy of matching) {
       const setting = policy.rules[rule];
@@ -88,6 +106,7 @@ export function resolvePolicies(
             policy: best.policy.name,
             strict: best.strict,
             failClosed: best.policy.failClosed ?? true,
+            ...ruleOptions(best.policy, rule),
           };
   }
   let artifacts: { policy: LoadedPolicy; value: 'ignore' | 'judge' } | undefined;
@@ -103,6 +122,21 @@ export function resolvePolicies(
     }
   }
   return { rules, artifacts: artifacts?.value ?? 'ignore', matching };
+}
+
+function ruleOptions(policy: LoadedPolicy, rule: DecisionRuleId): Partial<RuleSetting> {
+  switch (rule) {
+    case 'image-age': {
+      const r = policy.rules['image-age'];
+      return r === undefined ? {} : { maxAgeDays: r.maxAgeDays, unknown: r.unknown ?? 'allow' };
+    }
+    case 'require-digest':
+      return { refuseRejected: policy.rules['require-digest']?.refuseRejected === true };
+    case 'stale-base':
+      return { checkUpstream: policy.rules['stale-base']?.checkUpstream === true };
+    default:
+      return {};
+  }
 }
 
 function compareRank(a: LoadedPolicy, b: LoadedPolicy): number {
@@ -136,13 +170,23 @@ export function evaluateStrictest(
 ): Decision {
   const strictest = resolveStrictest(set, context, options);
   const { rules } = strictest;
-  const enabled = IMAGE_RULE_IDS.filter((r) => rules[r].mode !== 'off');
+  const enabled = SCREENED_RULE_IDS.filter((r) => rules[r].mode !== 'off');
   const raw =
     enabled.length === 0
       ? []
       : evaluateImageRules(facts, { strictRoot: rules['run-as-root'].strict, rules: enabled });
   return decide(set, strictest, raw, context);
 }
+
+/**
+ * The rules the strictest reading applies: those whose findings are in the config's own content (what a config
+ * served by digest would give away). image-age is about when the image was built, and is left to the manifest.
+ */
+export const SCREENED_RULE_IDS = [
+  'run-as-root',
+  'secret-env',
+  'secret-history',
+] as const satisfies readonly ImageRuleId[];
 
 /** The rule settings of evaluateStrictest's reading (see there). Pure. */
 export function resolveStrictest(
@@ -164,7 +208,7 @@ export function resolveStrictest(
   const base = readings[0] as ResolvedPolicy;
   const rules = { ...base.rules };
   for (const reading of readings.slice(1)) {
-    for (const rule of IMAGE_RULE_IDS) {
+    for (const rule of SCREENED_RULE_IDS) {
       const a = rules[rule];
       const b = reading.rules[rule];
       if (STRICTNESS[b.mode] > STRICTNESS[a.mode] || (b.mode === a.mode && b.strict && !a.strict))
@@ -178,11 +222,50 @@ export function resolveStrictest(
 export function evaluate(set: PolicySet, facts: ImageFacts, context: EvaluationContext): Decision {
   const resolved = resolvePolicies(set, context);
   const enabled = IMAGE_RULE_IDS.filter((r) => resolved.rules[r].mode !== 'off');
+  const age = resolved.rules['image-age'];
   const raw =
     enabled.length === 0
       ? []
-      : evaluateImageRules(facts, { strictRoot: resolved.rules['run-as-root'].strict, rules: enabled });
+      : evaluateImageRules(facts, {
+          strictRoot: resolved.rules['run-as-root'].strict,
+          rules: enabled,
+          imageAge:
+            age.maxAgeDays === undefined
+              ? undefined
+              : { maxAgeDays: age.maxAgeDays, unknown: age.unknown ?? 'allow', now: context.now },
+        });
   return decide(set, resolved, raw, context);
+}
+
+/** Facts about the pull rather than the image config: the reference asked for and the declared base. */
+export interface PullFacts {
+  /** For the pull as a whole (no `platformDigest` in the context). */
+  reference?: ReferenceFacts;
+  /** For one image manifest (with its `platformDigest` when it is a platform of an index). */
+  base?: BaseFacts;
+}
+
+/** Judges the pull rules (require-digest, stale-base) under the policies in scope. Pure. */
+export function evaluatePull(set: PolicySet, facts: PullFacts, context: EvaluationContext): Decision {
+  const resolved = resolvePolicies(set, context);
+  const digestRule = resolved.rules['require-digest'];
+  const baseRule = resolved.rules['stale-base'];
+  const raw: Finding[] = [
+    ...(digestRule.mode === 'off' || facts.reference === undefined
+      ? []
+      : requireDigest(facts.reference, {
+          refuseRejected: digestRule.refuseRejected === true,
+          failClosed: digestRule.failClosed,
+        })),
+    ...(baseRule.mode === 'off' ? [] : staleBase(facts.base, { failClosed: baseRule.failClosed })),
+  ];
+  return decide(set, resolved, raw, context);
+}
+
+/** Which pull rules are on for this pull: the facts gate fetches only what they need. */
+export function pullRulesInForce(set: PolicySet, input: ScopeInput): Record<PullRuleId, RuleSetting> {
+  const rules = resolvePolicies(set, input).rules;
+  return { 'require-digest': rules['require-digest'], 'stale-base': rules['stale-base'] };
 }
 
 /**
@@ -240,14 +323,16 @@ export function decide(
     const active = covering.find((c) => !isExpired(c.exception, context.now));
     if (active !== undefined) {
       applied.set(refKey(active), active.ref);
-      waived.push({ ...finding, exception: active.ref });
+      const { warnOnly: _w, ...kept } = finding;
+      waived.push({ ...kept, exception: active.ref });
       continue;
     }
     const lapsed: CandidateException | undefined = covering[0];
     if (lapsed !== undefined) expired.set(refKey(lapsed), lapsed.ref);
+    const { warnOnly, ...shown } = finding;
     findings.push({
-      ...finding,
-      mode: setting.mode,
+      ...shown,
+      mode: warnOnly === true ? 'audit' : setting.mode,
       policy: setting.policy,
       ...(lapsed === undefined ? {} : { expiredException: lapsed.ref }),
     });
@@ -273,5 +358,6 @@ export function decisionOf(findings: readonly { mode: Mode }[]): DecisionKind {
   return 'allow';
 }
 
-/** Rule ids that a decision can carry (image rules only; tag-mutation is decided elsewhere). */
-export type DecisionRuleId = Exclude<RuleId, 'tag-mutation'>;
+/** Rule ids that a decision can carry (tag-mutation is decided by the tag history). */
+export type DecisionRuleId = ImageRuleId | PullRuleId;
+const DECISION_RULE_IDS: readonly DecisionRuleId[] = [...IMAGE_RULE_IDS, ...PULL_RULE_IDS];

@@ -1,4 +1,11 @@
-export type RuleId = 'run-as-root' | 'secret-env' | 'secret-history' | 'tag-mutation';
+export type RuleId =
+  | 'run-as-root'
+  | 'secret-env'
+  | 'secret-history'
+  | 'tag-mutation'
+  | 'require-digest'
+  | 'image-age'
+  | 'stale-base';
 
 /**
  * One thing a rule found. A finding names the variable and why it looks secret, never the value: findings are
@@ -13,4 +20,6 @@ export type Finding = {
   /** What the detector matched, e.g. 'aws-access-key-id', 'private-key', 'jwt', 'password-under-secret-name'. */
   kind?: string;
   message: string;
+  /** Only ever warns, whatever the rule's mode (image-age with `unknown: warn`). */
+  warnOnly?: boolean;
 };

@@ -32,6 +32,9 @@ import {
 import type { ExceptionRef } from './exceptions.js';
 import { exceptionExpiresAt } from './exceptions.js';
 import { imageFacts } from './facts.js';
+import type { PullFactsSource } from './pull-facts.js';
+import { type JudgedBase, PullRules, withPullFindings } from './pull-gate.js';
+import { declaredBase } from './rules/index.js';
 import type { PolicySet } from './schema.js';
 import { scopeMatches } from './scope.js';
 
@@ -51,6 +54,10 @@ export interface PolicyGateDependencies {
     client: GateInput['client'],
     policyVersion: string,
   ) => Promise<void>;
+  /** Tag history facts for require-digest and stale-base; without it they judge the reference alone. */
+  pullFacts?: PullFactsSource;
+  /** PULLGATE_DENY_ON_HEAD (see pull-gate.ts). */
+  denyOnHead?: boolean;
 }
 
 /** What the gate decided for one manifest, as cached. */
@@ -66,6 +73,8 @@ export interface GateDecision {
   transient: boolean;
   /** Digests of the image configs judged and not refused (the blob route may serve them to this client). */
   configs: string[];
+  /** Bases the image manifests declare, for stale-base (judged per request, see pull-gate.ts). */
+  bases: JudgedBase[];
 }
 
 interface Judged {
@@ -74,6 +83,7 @@ interface Judged {
   platform?: string;
   /** Config digest of a judged image manifest, with whether its rules refused it. */
   config?: { digest: string; refused: boolean };
+  base?: JudgedBase;
 }
 
 const IMAGE_MANIFEST_ACCEPT = [mediaType.ociManifest, mediaType.dockerManifest].join(', ');
@@ -96,11 +106,14 @@ export class PolicyGate implements ManifestGate {
   });
   private readonly judging = new Coalescer<GateDecision>();
   private evaluations = 0;
+  private readonly pullRules: PullRules;
 
   constructor(
     private readonly engine: Pick<PolicyEngine, 'current'>,
     private readonly deps: PolicyGateDependencies,
-  ) {}
+  ) {
+    this.pullRules = new PullRules(deps.pullFacts, deps.denyOnHead === true);
+  }
 
   /** How many evaluations ran (not served from the cache): for tests and metrics. */
   get evaluationCount(): number {
@@ -110,6 +123,7 @@ export class PolicyGate implements ManifestGate {
   close(): void {
     this.decisions.close();
     this.tagOf.close();
+    this.pullRules.close();
   }
 
   async judge(input: GateInput): Promise<Verdict> {
@@ -146,11 +160,13 @@ export class PolicyGate implements ManifestGate {
         if (!result.transient) this.decisions.set(key, result, this.ttlSeconds(set, context));
         return result;
       }));
-    if (decided.decision !== 'deny' && this.deps.allowConfig !== undefined) {
+    const pull = await this.pullRules.judge(set, context, input, decided.bases);
+    const final = withPullFindings(decided, pull);
+    if (final.decision !== 'deny' && this.deps.allowConfig !== undefined) {
       const allow = this.deps.allowConfig;
       await Promise.all(decided.configs.map((c) => allow(input.route, c, input.client, set.version)));
     }
-    return toVerdict(decided, cached !== undefined);
+    return toVerdict(final, cached !== undefined);
   }
 
   private ttlSeconds(set: PolicySet, context: EvaluationContext): number {
@@ -270,6 +286,17 @@ export class PolicyGate implements ManifestGate {
   ): Promise<Judged> {
     const config = manifest.config;
     const isImage = isImageConfigMediaType(config.mediaType);
+    const based = (labels?: Record<string, string>): { base?: JudgedBase } => {
+      const base = isImage ? declaredBase(manifest.annotations, labels) : undefined;
+      if (base === undefined) return {};
+      return {
+        base: {
+          base,
+          ...withPlatform(platform),
+          ...(context.platformDigest === undefined ? {} : { platformDigest: context.platformDigest }),
+        },
+      };
+    };
     if (!isImage && resolvePolicies(set, context).artifacts === 'ignore') {
       // Helm charts, signatures, SBOMs: image rules do not apply (issue 3, "Where rules apply").
       return { decision: emptyDecision(set, context), transient: false, ...withPlatform(platform) };
@@ -279,7 +306,10 @@ export class PolicyGate implements ManifestGate {
       bytes = await this.deps.configs.fetch(route, config.digest, signal);
     } catch (err) {
       if (signal.aborted) throw err;
-      return unavailable(set, context, `the image config could not be fetched (${reason(err)})`, platform);
+      return {
+        ...unavailable(set, context, `the image config could not be fetched (${reason(err)})`, platform),
+        ...based(),
+      };
     }
     let facts: ReturnType<typeof imageFacts>;
     try {
@@ -293,7 +323,7 @@ export class PolicyGate implements ManifestGate {
           ? 'the image config is not a valid image config'
           : 'the artifact config is not an image config',
       );
-      return { decision, transient: false, ...withPlatform(platform) };
+      return { decision, transient: false, ...withPlatform(platform), ...based() };
     }
     const decision = evaluate(set, facts, context);
     const refused = decision.decision === 'deny';
@@ -302,6 +332,7 @@ export class PolicyGate implements ManifestGate {
       transient: false,
       config: { digest: config.digest, refused },
       ...withPlatform(platform),
+      ...based(facts.labels),
     };
   }
 }
@@ -391,6 +422,7 @@ function combine(set: PolicySet, judged: readonly Judged[]): GateDecision {
     policyVersion: set.version,
     transient: judged.some((j) => j.transient),
     configs: judged.flatMap((j) => (j.config === undefined || j.config.refused ? [] : [j.config.digest])),
+    bases: judged.flatMap((j) => (j.base === undefined ? [] : [j.base])),
   };
 }
 

@@ -5,6 +5,7 @@ import {
   defaultManifestAccept,
   isImageConfigMediaType,
   isImageManifestMediaType,
+  isIndexMediaType,
 } from '../oci/media-types.js';
 import { isValidRepositoryName, isValidTag } from '../oci/reference.js';
 import { ConfigFetcher } from '../registry/config-fetcher.js';
@@ -57,6 +58,8 @@ export interface FetchedImage {
   platform?: string;
   /** The platform's image manifest digest, for an index. */
   platformDigest?: string;
+  /** The image manifest's annotations (the declared base, for stale-base). */
+  annotations?: Record<string, string>;
   /** The config bytes; undefined with `error` when it could not be fetched or is not an image config. */
   config?: Buffer;
   error?: string;
@@ -117,7 +120,10 @@ export async function fetchImageConfigs(
       }
     };
     if (parsed.kind === 'image')
-      return { digest: top.digest, images: [await one(parsed.manifest.config, {})] };
+      return {
+        digest: top.digest,
+        images: [await one(parsed.manifest.config, annotated(parsed.manifest.annotations))],
+      };
     if (parsed.kind === 'index') {
       const images: FetchedImage[] = [];
       for (const child of parsed.index.manifests) {
@@ -133,13 +139,68 @@ export async function fetchImageConfigs(
         const pm = parseManifest(m.bytes, m.mediaType);
         images.push(
           pm.kind === 'image'
-            ? await one(pm.manifest.config, extra)
+            ? await one(pm.manifest.config, { ...extra, ...annotated(pm.manifest.annotations) })
             : { ...extra, error: 'not an image manifest' },
         );
       }
       return { digest: top.digest, images };
     }
     return { digest: top.digest, images: [] };
+  } finally {
+    manifests.close();
+    await client.close();
+  }
+}
+
+function annotated(annotations: Record<string, string> | undefined): {
+  annotations?: Record<string, string>;
+} {
+  return annotations === undefined ? {} : { annotations };
+}
+
+/**
+ * What a tag points to now at its registry, for `pullgate evaluate`'s stale-base check: one HEAD (and an index's
+ * manifest for its platforms), never a pull.
+ */
+export async function resolveTagNow(
+  ref: ImageReference,
+  options: { insecure: boolean; credentials?: { username: string; password: string } | undefined },
+): Promise<{ digest: string; children: string[] }> {
+  const url =
+    ref.host === DOCKER_HUB
+      ? 'https://registry-1.docker.io'
+      : `${options.insecure ? 'http' : 'https'}://${ref.host}`;
+  const client = new UpstreamClient(
+    { host: ref.host, url, libraryPrefix: false, tagTtlSeconds: 0, credentials: options.credentials },
+    { timeouts: { connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000 } },
+  );
+  const route: Route = { upstream: client, repository: ref.repository };
+  const manifests = new ManifestService({
+    manifestMaxBytes: MANIFEST_MAX,
+    cache: new ManifestCache(undefined),
+    tagTtlSeconds: () => 0,
+  });
+  const signal = AbortSignal.timeout(60_000);
+  try {
+    const head = await manifests.resolveTagUpstream(
+      route,
+      ref.tag ?? 'latest',
+      defaultManifestAccept,
+      signal,
+    );
+    if (!isIndexMediaType(head.mediaType)) return { digest: head.digest, children: [] };
+    const index = await manifests.getByDigest(
+      route,
+      requireDigest(head.digest),
+      defaultManifestAccept,
+      signal,
+    );
+    const parsed = parseManifest(index.bytes, index.mediaType);
+    const children =
+      parsed.kind === 'index'
+        ? parsed.index.manifests.filter((d) => !isAttestationDescriptor(d)).map((d) => d.digest)
+        : [];
+    return { digest: head.digest, children };
   } finally {
     manifests.close();
     await client.close();

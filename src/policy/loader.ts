@@ -146,7 +146,14 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-const IMAGE_RULES = ['run-as-root', 'secret-env', 'secret-history'] as const;
+const IMAGE_RULES = [
+  'run-as-root',
+  'secret-env',
+  'secret-history',
+  'require-digest',
+  'image-age',
+  'stale-base',
+] as const;
 
 /**
  * Policies that cannot all be meant: the same name twice, or two policies with the same scope and priority that
@@ -209,8 +216,11 @@ function ruleSetting(p: Policy, rule: (typeof IMAGE_RULES)[number]): string | un
     const r = p.rules['run-as-root'];
     return r === undefined ? undefined : `${r.mode}${r.strict === true ? ' (strict)' : ''}`;
   }
-  const r: { mode: RuleMode } | undefined = p.rules[rule];
-  return r?.mode;
+  // The options are part of the setting: two policies that differ only in them contradict too.
+  const r: ({ mode: RuleMode } & Record<string, unknown>) | undefined = p.rules[rule];
+  if (r === undefined) return undefined;
+  const { mode, ...options } = r;
+  return Object.keys(options).length === 0 ? mode : `${mode} ${JSON.stringify(options)}`;
 }
 
 function canonicalScope(p: Policy): string {

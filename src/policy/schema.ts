@@ -66,15 +66,51 @@ const tagMutationRuleSchema = z.strictObject({
 });
 export type TagMutationRuleConfig = z.infer<typeof tagMutationRuleSchema>;
 
+// Issue 13: the other two Dockerfile practices at the gate (policies/README.md, "Pinning and freshness").
+export const requireDigestRuleSchema = z.strictObject({
+  /** enforce: a pull by tag in scope is refused (the message names the digest to pull); audit: warned. */
+  mode: ruleModeSchema,
+  /** Also refuse, by digest, a digest a reviewer rejected for a tag of this repository (a tag-mutation alert). */
+  refuseRejected: z.boolean().optional(),
+});
+
+export const imageAgeRuleSchema = z.strictObject({
+  mode: ruleModeSchema,
+  /** An image config `created` more than this many days before the pull is too old. */
+  maxAgeDays: z.number().int().min(1).max(36_500),
+  /** A missing, unparseable, zero or 1970 `created` (reproducible builds): allow (default), warn or deny. */
+  unknown: z.enum(['allow', 'warn', 'deny']).optional(),
+});
+
+export const staleBaseRuleSchema = z.strictObject({
+  mode: ruleModeSchema,
+  /**
+   * Also ask the base's upstream what its tag points to now (one HEAD, cached and rate-limited), when pullgate's
+   * own tag history cannot tell. Default false: the tag history only.
+   */
+  checkUpstream: z.boolean().optional(),
+});
+
 export const rulesSchema = z.strictObject({
   'run-as-root': runAsRootRuleSchema.optional(),
   'secret-env': imageRuleSchema.optional(),
   'secret-history': imageRuleSchema.optional(),
   'tag-mutation': tagMutationRuleSchema.optional(),
+  'require-digest': requireDigestRuleSchema.optional(),
+  'image-age': imageAgeRuleSchema.optional(),
+  'stale-base': staleBaseRuleSchema.optional(),
 });
 export type RulesConfig = z.infer<typeof rulesSchema>;
 
-const exceptionRuleId = z.enum(['run-as-root', 'secret-env', 'secret-history', 'tag-mutation']);
+const exceptionRuleId = z.enum([
+  'run-as-root',
+  'secret-env',
+  'secret-history',
+  'tag-mutation',
+  'require-digest',
+  'image-age',
+  'stale-base',
+]);
 
 const isoDate = z
   .string()

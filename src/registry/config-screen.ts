@@ -1,6 +1,5 @@
-import { evaluateStrictest, resolveStrictest } from '../policy/evaluate.js';
+import { evaluateStrictest, resolveStrictest, SCREENED_RULE_IDS } from '../policy/evaluate.js';
 import { configDocumentFacts } from '../policy/facts.js';
-import { IMAGE_RULE_IDS } from '../policy/rules/index.js';
 import type { PolicySet } from '../policy/schema.js';
 import type { ConfigAllowanceStore } from '../store/config-allowances.js';
 import type { Route } from '../upstream/router.js';
@@ -119,7 +118,7 @@ export class ConfigScreen {
       },
       { anyClient: client === undefined },
     ).rules;
-    const enforced = IMAGE_RULE_IDS.filter((r) => rules[r].mode === 'enforce' && rules[r].failClosed);
+    const enforced = SCREENED_RULE_IDS.filter((r) => rules[r].mode === 'enforce' && rules[r].failClosed);
     if (enforced.length === 0) return PASS;
     return {
       kind: 'refuse',

@@ -51,6 +51,8 @@ export interface GateInput {
   reference: Reference;
   manifest: ManifestBytes;
   client: { address: string; user: string | undefined; userAgent: string | undefined };
+  /** The client's request method; absent for pullgate's own lookups. */
+  method?: 'GET' | 'HEAD';
   signal: AbortSignal;
 }
 

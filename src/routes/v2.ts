@@ -236,6 +236,7 @@ async function serveManifest(
     reference: req.reference,
     manifest,
     client,
+    method: req.head ? 'HEAD' : 'GET',
     signal: req.signal,
   });
   if (verdict.kind === 'deny') {

@@ -224,6 +224,32 @@ export class TagStore {
     return q.orderBy('id', 'desc').limit(filter.limit).execute();
   }
 
+  /**
+   * The latest rejected alert of this repository whose new digest is `digest`, or an index that has `digest` as a
+   * platform manifest (require-digest's `refuseRejected`).
+   */
+  async rejectedAlert(upstream: string, repository: string, digest: string): Promise<AlertRow | undefined> {
+    return this.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('upstream', '=', upstream)
+      .where('repository', '=', repository)
+      .where('status', '=', 'rejected')
+      .where((eb) =>
+        eb.or([
+          eb('new_digest', '=', digest),
+          eb(
+            'new_digest',
+            'in',
+            eb.selectFrom('index_children').select('index_digest').where('child_digest', '=', digest),
+          ),
+        ]),
+      )
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
   async alertsForTag(key: TagKey): Promise<AlertRow[]> {
     return whereTag(this.db.selectFrom('alerts').selectAll(), key).orderBy('id', 'asc').execute();
   }

@@ -103,24 +103,27 @@ function entryFor(entries: LayoutIndexEntry[], tag: string): LayoutIndexEntry {
 }
 
 /**
- * umoci has no command for an index, so write one (OCI image-spec image-index.md) over the amd64
- * and arm64 variants and tag it `multi` in the layout's index.json.
+ * umoci has no command for an index, so write one (OCI image-spec image-index.md) over layout tags, each with its
+ * platform, and tag it `tag` in the layout's index.json.
  */
-async function addMultiIndex(layout: string): Promise<void> {
+export async function addIndex(
+  layout: string,
+  tag: string,
+  children: readonly { tag: string; architecture: string }[],
+): Promise<string> {
   const index = await readLayoutIndex(layout);
-  const child = (tag: string, architecture: string) => {
-    const e = entryFor(index.manifests, tag);
-    return {
-      mediaType: e.mediaType,
-      digest: e.digest,
-      size: e.size,
-      platform: { architecture, os: 'linux' },
-    };
-  };
   const body = JSON.stringify({
     schemaVersion: 2,
     mediaType: MEDIA_TYPE.ociIndex,
-    manifests: [child('nonroot', 'amd64'), child('nonroot-arm64', 'arm64')],
+    manifests: children.map((c) => {
+      const e = entryFor(index.manifests, c.tag);
+      return {
+        mediaType: e.mediaType,
+        digest: e.digest,
+        size: e.size,
+        platform: { architecture: c.architecture, os: 'linux' },
+      };
+    }),
   });
   const digest = sha256Digest(body);
   await writeFile(join(layout, 'blobs', 'sha256', digest.slice('sha256:'.length)), body);
@@ -128,9 +131,17 @@ async function addMultiIndex(layout: string): Promise<void> {
     mediaType: MEDIA_TYPE.ociIndex,
     digest,
     size: Buffer.byteLength(body),
-    annotations: { [REF_NAME]: 'multi' },
+    annotations: { [REF_NAME]: tag },
   });
   await writeFile(join(layout, 'index.json'), JSON.stringify(index));
+  return digest;
+}
+
+async function addMultiIndex(layout: string): Promise<void> {
+  await addIndex(layout, 'multi', [
+    { tag: 'nonroot', architecture: 'amd64' },
+    { tag: 'nonroot-arm64', architecture: 'arm64' },
+  ]);
 }
 
 /** Builds the standard test images into `${dir}/oci` with umoci (no Docker); about half a second. */

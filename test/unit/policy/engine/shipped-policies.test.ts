@@ -1,9 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evaluate } from '../../../../src/policy/evaluate.js';
+import { evaluate, evaluatePull } from '../../../../src/policy/evaluate.js';
 import { loadPolicies, parsePolicyFiles } from '../../../../src/policy/loader.js';
-import { cleanImage, context, rootImage, secretImage } from './fixtures.js';
+import { cleanImage, context, DIGEST, rootImage, secretImage } from './fixtures.js';
 
 const root = join(import.meta.dirname, '../../../../policies');
 
@@ -17,6 +17,12 @@ describe('shipped policies', () => {
     expect(evaluate(set, rootImage, anywhere).decision).toBe('deny');
     expect(evaluate(set, secretImage, anywhere).decision).toBe('deny');
     expect(evaluate(set, cleanImage, anywhere).decision).toBe('allow');
+    // require-digest, image-age and stale-base ship off.
+    const byTag = { kind: 'tag' as const, name: 'x/y', tag: '1', served: DIGEST };
+    expect(evaluatePull(set, { reference: byTag }, anywhere).decision).toBe('allow');
+    expect(evaluate(set, { ...cleanImage, created: '2001-01-01T00:00:00Z' }, anywhere).decision).toBe(
+      'allow',
+    );
   });
 
   it('each example file is valid on its own and together with the default', async () => {
@@ -44,5 +50,19 @@ describe('shipped policies', () => {
     ).toHaveLength(1);
     const payments = context({ repository: 'acme/payments/api' });
     expect(evaluate(all, { ...cleanImage, user: 'app' }, payments).decision).toBe('deny');
+    // production-pinning-and-freshness.yaml: pulls from the production network by tag are refused, old images
+    // refused, 1970 builds warned; elsewhere the rules stay off.
+    const production = context({ repository: 'library/nginx', tag: '1.25.3', address: '10.40.1.7' });
+    const byTag = { kind: 'tag' as const, name: 'library/nginx', tag: '1.25.3', served: DIGEST };
+    expect(evaluatePull(all, { reference: byTag }, production).decision).toBe('deny');
+    expect(evaluatePull(all, { reference: byTag }, { ...production, address: '192.0.2.1' }).decision).toBe(
+      'allow',
+    );
+    const old = { ...cleanImage, created: '2024-01-01T00:00:00Z' };
+    expect(evaluate(all, old, production).decision).toBe('deny');
+    expect(evaluate(all, { ...cleanImage, created: '1970-01-01T00:00:00Z' }, production).decision).toBe(
+      'warn',
+    );
+    expect(evaluate(all, old, { ...production, address: '192.0.2.1' }).decision).toBe('allow');
   });
 });
