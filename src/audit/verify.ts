@@ -100,7 +100,7 @@ interface Expectation {
 }
 
 type Opened =
-  | { ok: true; expectations: Expectation[] }
+  | { ok: true; expectations: Expectation[]; missingLocal?: Omit<VerifyBroken, keyof ReportBase | 'ok'> }
   | { ok: false; broken: Omit<VerifyBroken, keyof ReportBase | 'ok'> };
 
 async function readLocalCheckpoint(dir: string): Promise<string | undefined> {
@@ -116,19 +116,18 @@ async function readLocalCheckpoint(dir: string): Promise<string | undefined> {
 /** Reads and authenticates every checkpoint before the chain is read: a forged one fails at once. */
 async function openCheckpoints(dir: string, options: VerifyOptions): Promise<Opened> {
   const inputs: CheckpointInput[] = [...(options.checkpoints ?? [])];
+  let missingLocal: Omit<VerifyBroken, keyof ReportBase | 'ok'> | undefined;
   if (options.localCheckpoint !== false) {
     const local = await readLocalCheckpoint(dir);
     const source = join(dir, CHECKPOINT_FILE);
     if (local !== undefined) inputs.push({ source, content: local });
     else if (options.publicKey !== undefined) {
-      return {
-        ok: false,
-        broken: {
-          problem: 'bad-signature',
-          file: source,
-          line: 0,
-          message: `there is no checkpoint at ${source} to verify: it was deleted, or the log was written without a signing key`,
-        },
+      // Reported after the chain was checked against the other checkpoints, whose findings say more.
+      missingLocal = {
+        problem: 'bad-signature',
+        file: source,
+        line: 0,
+        message: `there is no checkpoint at ${source} to verify: it was deleted, or the log was written without a signing key`,
       };
     }
   }
@@ -155,7 +154,7 @@ async function openCheckpoints(dir: string, options: VerifyOptions): Promise<Ope
       signed: false,
     });
   }
-  return { ok: true, expectations };
+  return { ok: true, expectations, ...(missingLocal === undefined ? {} : { missingLocal }) };
 }
 
 function rewritten(
@@ -273,6 +272,7 @@ export async function verifyLogDir(dir: string, options: VerifyOptions = {}): Pr
       message: `the log ends at record ${head.seq} but ${unreached.source} says ${unreached.checkpoint.size} were written: records were cut from the end`,
     });
   }
+  if (opened.missingLocal !== undefined) return broken(opened.missingLocal);
   return {
     ...base,
     records: verifier.verified,

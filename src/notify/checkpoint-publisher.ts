@@ -50,8 +50,9 @@ export class CheckpointPublisher {
           this.running = undefined;
         });
     };
-    // Looked at several times per interval, so an event goes out soon after the interval has passed.
-    this.timer = setInterval(run, Math.max(10, Math.floor(this.intervalMs / 6)));
+    // Looked at every second (a comparison in memory), so the first event goes out as soon as the log has
+    // records and each later one soon after the interval has passed.
+    this.timer = setInterval(run, Math.max(10, Math.min(1000, Math.floor(this.intervalMs / 6))));
     this.timer.unref();
     run();
   }
