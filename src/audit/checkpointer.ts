@@ -1,13 +1,16 @@
 import type { KeyObject } from 'node:crypto';
-import type { ChainHead } from './chain.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type ChainHead, GENESIS_HASH, parseChainedLine } from './chain.js';
 import {
   type Checkpoint,
   checkpointKeyId,
   checkpointOf,
   checkpointText,
+  parseCheckpointText,
   signCheckpoint,
 } from './checkpoint.js';
-import { CHECKPOINT_FILE, replaceFile } from './files.js';
+import { CHECKPOINT_FILE, isErrno, listLogFiles, readAnchor, readFileLines, replaceFile } from './files.js';
 
 export interface CheckpointOptions {
   /** The log's identity, first line of every checkpoint and the signing key's name. */
@@ -44,7 +47,8 @@ export class Checkpointer {
   private onDisk: Checkpoint | undefined;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
-  private readonly keyId: string | undefined;
+  /** The signing key's ID (hex), a public identifier; undefined when unsigned. */
+  readonly keyId: string | undefined;
 
   constructor(
     private readonly dir: string,
@@ -107,4 +111,47 @@ export class Checkpointer {
     const head = this.head();
     return written === undefined || written.size !== head.seq || written.hash !== head.hash;
   }
+}
+
+/**
+ * The problem with the log on disk, given the checkpoint found beside it, or undefined when they agree. Run at
+ * open, before a new checkpoint replaces the old one: signing the head of a log that lost records, or whose
+ * chain no longer has the old checkpoint's hash, would sign a checkpoint inconsistent with one signed before
+ * (tlog-checkpoint: a log "MUST not sign any checkpoint which is inconsistent with any checkpoint it previously
+ * signed") and launder the damage. Records after the checkpoint are normal: the last second before a crash.
+ */
+export async function checkpointConflict(dir: string, head: ChainHead): Promise<string | undefined> {
+  let content: string;
+  try {
+    content = await readFile(join(dir, CHECKPOINT_FILE), 'utf8');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return undefined;
+    throw err;
+  }
+  const split = content.lastIndexOf('\n\n');
+  const parsed = parseCheckpointText(split === -1 ? content : content.slice(0, split + 1));
+  if (!parsed.ok) return `${CHECKPOINT_FILE} cannot be read: ${parsed.reason}`;
+  const { size, hash } = parsed.checkpoint;
+  if (size > head.seq) {
+    return `the log ends at record ${head.seq} but its checkpoint says ${size} records were written: records were removed`;
+  }
+  const found = await hashAt(dir, size);
+  if (found !== undefined && found !== hash) {
+    return `record ${size} is not the record the checkpoint names: the log was rewritten`;
+  }
+  return undefined;
+}
+
+/** The hash of record `seq` (genesis for 0), or undefined when retention deleted it or no file holds it. */
+async function hashAt(dir: string, seq: number): Promise<string | undefined> {
+  if (seq === 0) return GENESIS_HASH;
+  const anchor = await readAnchor(dir);
+  if (anchor !== undefined && seq <= anchor.seq) return seq === anchor.seq ? anchor.hash : undefined;
+  const file = (await listLogFiles(dir)).filter((f) => f.firstSeq <= seq).at(-1);
+  if (file === undefined) return undefined;
+  for await (const line of readFileLines(join(dir, file.name))) {
+    const record = line.terminated ? parseChainedLine(line.text) : undefined;
+    if (record?.seq === seq) return record.hash;
+  }
+  return undefined;
 }

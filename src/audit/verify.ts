@@ -307,6 +307,12 @@ export function formatVerifyReport(report: VerifyReport): string {
     }
     if (report.checkpoints.length === 0)
       lines.push('note: no checkpoint: records cut from the end of the newest file cannot be detected');
+    const covered = Math.max(...report.checkpoints.map((c) => c.size));
+    if (report.checkpoints.length > 0 && report.head.seq > covered) {
+      lines.push(
+        `note: records ${covered + 1}..${report.head.seq} are newer than the newest checkpoint: no checkpoint covers them yet`,
+      );
+    }
     return lines.join('\n');
   }
   const seq = report.seq === undefined ? '' : ` (record ${report.seq})`;

@@ -2,7 +2,12 @@ import type { FileHandle } from 'node:fs/promises';
 import { constants, mkdir, open, stat, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CHAIN_VERSION, type ChainHead, GENESIS_HEAD, parseChainedLine, seal } from './chain.js';
-import { Checkpointer, type CheckpointOptions, type LatestCheckpoint } from './checkpointer.js';
+import {
+  Checkpointer,
+  type CheckpointOptions,
+  checkpointConflict,
+  type LatestCheckpoint,
+} from './checkpointer.js';
 import {
   anchorHead,
   isErrno,
@@ -180,6 +185,15 @@ export class AuditLog implements AuditSink {
     await mkdir(options.dir, { recursive: true });
     const logger = options.logger ?? silentLogger;
     const recovered = await recover(options.dir, logger);
+    if (options.checkpoints !== undefined) {
+      const conflict = await checkpointConflict(options.dir, recovered.head);
+      if (conflict !== undefined) {
+        await recovered.file?.handle.close();
+        throw new AuditLogCorruptError(
+          `${conflict}; run "pullgate log verify" and keep the directory as evidence: pullgate will not sign over it`,
+        );
+      }
+    }
     const log = new AuditLog(options, recovered.head, recovered.file);
     for (const cut of recovered.cuts) {
       await log.append({ type: 'recovery', file: cut.file, truncatedBytes: cut.bytes, reason: 'torn-tail' });
@@ -197,6 +211,14 @@ export class AuditLog implements AuditSink {
       await checkpointer.write();
       checkpointer.start();
       log.checkpointer = checkpointer;
+      logger.info(
+        {
+          origin: options.checkpoints.origin,
+          signed: checkpointer.keyId !== undefined,
+          keyId: checkpointer.keyId,
+        },
+        'writing audit log checkpoints',
+      );
     }
     return log;
   }
