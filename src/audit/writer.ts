@@ -207,8 +207,13 @@ export class AuditLog implements AuditSink {
         logger,
         options.now ?? (() => new Date()),
       );
-      // The first one before any request is answered, so there is always a latest checkpoint to read.
-      await checkpointer.write();
+      // The first one before any request is answered, so there is always a latest checkpoint to read. A failed
+      // write (a full disk) does not stop the start: records then fail on their own, and the timer retries.
+      await checkpointer
+        .write()
+        .catch((err: unknown) =>
+          logger.error({ err, dir: options.dir }, 'failed to write the audit log checkpoint'),
+        );
       checkpointer.start();
       log.checkpointer = checkpointer;
       logger.info(
