@@ -11,6 +11,7 @@ import {
 } from './chain.js';
 import { type Checkpoint, openCheckpoint } from './checkpoint.js';
 import {
+  ANCHOR_FILE,
   anchorHead,
   CHECKPOINT_FILE,
   type ChainAnchor,
@@ -220,7 +221,7 @@ export async function verifyLogDir(dir: string, options: VerifyOptions = {}): Pr
       checkpoints.push(matched(e, 'before-anchor'));
     } else if (size === start.seq) {
       if (hash !== (size === 0 ? GENESIS_HASH : start.hash)) {
-        return broken(rewritten(e, size, anchor === undefined ? dir : join(dir, 'chain-anchor.json'), 0));
+        return broken(rewritten(e, size, anchor === undefined ? dir : join(dir, ANCHOR_FILE), 0));
       }
       checkpoints.push(matched(e, 'matched'));
     } else {
