@@ -8,7 +8,7 @@ import { Outbox } from '../../../src/store/outbox.js';
 import type { Database } from '../../../src/store/schema.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 
-describe('store upgrade to outbox payloads (0002) on SQLite', () => {
+describe('store upgrade to outbox payloads (0003) on SQLite', () => {
   it('rebuilds the outbox keeping its rows, and alert rows still refuse a missing alert', async () => {
     await using tmp = await makeTempDir('outbox-upgrade');
     const file = new SqliteDatabase(join(tmp.path, 'pullgate.db'));
