@@ -7,7 +7,7 @@ import { createAuthenticator } from './auth/index.js';
 import { BlobStore } from './cache/blob-store.js';
 import { ManifestCache } from './cache/manifest-cache.js';
 import type { Config } from './config/config.js';
-import { Notifier } from './notify/index.js';
+import { CheckpointPublisher, Notifier } from './notify/index.js';
 import { parseDigest } from './oci/digest.js';
 import { defaultManifestAccept } from './oci/media-types.js';
 import { Metrics } from './plugins/metrics.js';
@@ -140,6 +140,11 @@ async function wire(
     maxFileBytes: config.audit.maxFileBytes,
     maxFileAgeMs: config.audit.maxFileAgeMs,
     ...(config.audit.retentionDays !== undefined ? { retentionDays: config.audit.retentionDays } : {}),
+    checkpoints: {
+      origin: config.audit.origin,
+      key: config.audit.signingKey,
+      intervalMs: config.audit.checkpointIntervalMs,
+    },
     logger: app.log,
   });
   closers.push(() => audit.close());
@@ -184,6 +189,15 @@ async function wire(
     onError: (err, context) => app.log.warn({ err, context }, 'failed to deliver a webhook'),
   });
   closers.push(() => notifier.stop());
+  const checkpoints = new CheckpointPublisher({
+    store,
+    receivers: config.webhooks,
+    latest: () => audit.checkpoint(),
+    intervalMs: config.audit.checkpointWebhookIntervalMs,
+    onEnqueued: () => notifier.wake(),
+    onError: (err, context) => app.log.warn({ err, context }, 'failed to enqueue a webhook event'),
+  });
+  closers.push(() => checkpoints.stop());
   history = new TagHistory({
     store,
     describe: createDescriber({ manifests, configs, envKey: await store.secret('env-hmac') }),
@@ -213,6 +227,7 @@ async function wire(
   });
   closers.push(() => history?.flush());
   notifier.start();
+  checkpoints.start();
   if (config.watch.intervalSeconds > 0) {
     const watcher = new TagWatcher({
       store,
@@ -298,7 +313,9 @@ async function wire(
         reason: review.reason.slice(0, 2000),
       });
     },
-    ...(audit.enabled ? { decisions: (filters) => queryDecisions(auditDir, filters) } : {}),
+    ...(audit.enabled
+      ? { decisions: (filters) => queryDecisions(auditDir, filters), checkpoint: () => audit.checkpoint() }
+      : {}),
   });
   await app.register(v2Routes, {
     router,

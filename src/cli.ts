@@ -11,7 +11,8 @@ commands:
   alerts list|show|approve|reject   review tag-mutation alerts (talks to the admin API)
   tags history REPO:TAG         what a tag has meant over time (talks to the admin API)
   decisions [--json] [filters]  query the decision log (talks to the admin API)
-  log verify [--data-dir DIR]   check the decision log's hash chain offline
+  log verify [--data-dir DIR] [--public-key FILE] [--checkpoint FILE]
+                                check the decision log and its signed checkpoints offline
 
 Run \`pullgate <command> --help\` for a command's options.
 `;

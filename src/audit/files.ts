@@ -8,9 +8,12 @@ import type { ChainHead } from './chain.js';
 //   decisions-<first seq, 12+ digits>.jsonl   one file per rotation; name order = chain order
 //   chain-anchor.json                         where the kept chain starts once retention has
 //                                             deleted the oldest files (absent until then)
+//   checkpoint                                the latest checkpoint note (checkpoint.ts), replaced
+//                                             atomically at least once a second while records arrive
 
 const FILE_PATTERN = /^decisions-(\d{12,})\.jsonl$/;
 export const ANCHOR_FILE = 'chain-anchor.json';
+export const CHECKPOINT_FILE = 'checkpoint';
 
 export interface LogFile {
   name: string;
@@ -69,15 +72,20 @@ export function anchorHead(anchor: ChainAnchor): ChainHead {
 
 /** Replaces the anchor atomically and durably: temp file, fsync, rename, fsync the directory. */
 export async function writeAnchor(dir: string, anchor: ChainAnchor): Promise<void> {
-  const tmp = join(dir, `${ANCHOR_FILE}.tmp`);
+  await replaceFile(dir, ANCHOR_FILE, `${JSON.stringify(anchor)}\n`);
+}
+
+/** Replaces `dir/name` atomically and durably: a reader sees the old content or the new, never a mix. */
+export async function replaceFile(dir: string, name: string, content: string): Promise<void> {
+  const tmp = join(dir, `${name}.tmp`);
   const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(`${JSON.stringify(anchor)}\n`);
+    await fh.writeFile(content);
     await fh.sync();
   } finally {
     await fh.close();
   }
-  await rename(tmp, join(dir, ANCHOR_FILE));
+  await rename(tmp, join(dir, name));
   await syncDir(dir);
 }
 

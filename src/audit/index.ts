@@ -12,7 +12,16 @@ export {
   type VerifyLinesResult,
   verifyLines,
 } from './chain.js';
-export { ANCHOR_FILE, type ChainAnchor, logFileName } from './files.js';
+export {
+  type Checkpoint,
+  checkpointKeyId,
+  checkpointText,
+  openCheckpoint,
+  parseCheckpointText,
+  signCheckpoint,
+} from './checkpoint.js';
+export type { CheckpointOptions, LatestCheckpoint } from './checkpointer.js';
+export { ANCHOR_FILE, CHECKPOINT_FILE, type ChainAnchor, logFileName } from './files.js';
 export {
   DEFAULT_LIMIT,
   type DecisionFilters,
@@ -41,11 +50,15 @@ export {
   type ReviewInput,
   type TagEvent,
 } from './record.js';
+export { type KeyLoad, loadPublicKey, loadSigningKey } from './signing-key.js';
 export {
+  type CheckpointInput,
+  type CheckpointReport,
   formatVerifyReport,
   type VerifyBroken,
   type VerifyOk,
   type VerifyOptions,
+  type VerifyProblem,
   type VerifyReport,
   verifyLogDir,
 } from './verify.js';

@@ -3,6 +3,12 @@ import { constants, mkdir, open, stat, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CHAIN_VERSION, type ChainHead, GENESIS_HEAD, parseChainedLine, seal } from './chain.js';
 import {
+  Checkpointer,
+  type CheckpointOptions,
+  checkpointConflict,
+  type LatestCheckpoint,
+} from './checkpointer.js';
+import {
   anchorHead,
   isErrno,
   type LogFile,
@@ -40,6 +46,8 @@ export interface AuditLogOptions {
   logger?: AuditLogger;
   /** The clock for record times, file age and retention; tests pass a fake one. */
   now?: () => Date;
+  /** Write checkpoints (`<dir>/checkpoint`) of the chain head: at open, while records arrive and at close. */
+  checkpoints?: CheckpointOptions;
 }
 
 /** What routes and services call: the real log, or the no-op one used when the log is turned off. */
@@ -49,6 +57,8 @@ export interface AuditSink {
   append(input: AuditInput): Promise<AuditRecord | undefined>;
   /** Whether the next record can be written, for /readyz; a reason when not. */
   health(): Promise<{ ok: boolean; reason?: string }>;
+  /** The latest checkpoint; undefined when the log is disabled or written without checkpoints. */
+  checkpoint(): LatestCheckpoint | undefined;
   close(): Promise<void>;
 }
 
@@ -145,6 +155,7 @@ export class AuditLog implements AuditSink {
   private flushing = false;
   private closed = false;
   private drained: Array<() => void> = [];
+  private checkpointer: Checkpointer | undefined;
   private readonly counters = { records: 0, batches: 0, bytes: 0, failures: 0 };
   private lastFailure: { code: string; at: number } | undefined;
 
@@ -174,11 +185,46 @@ export class AuditLog implements AuditSink {
     await mkdir(options.dir, { recursive: true });
     const logger = options.logger ?? silentLogger;
     const recovered = await recover(options.dir, logger);
+    if (options.checkpoints !== undefined) {
+      const conflict = await checkpointConflict(options.dir, recovered.head);
+      if (conflict !== undefined) {
+        await recovered.file?.handle.close();
+        throw new AuditLogCorruptError(
+          `${conflict}; run "pullgate log verify" and keep the directory as evidence: pullgate will not sign over it`,
+        );
+      }
+    }
     const log = new AuditLog(options, recovered.head, recovered.file);
     for (const cut of recovered.cuts) {
       await log.append({ type: 'recovery', file: cut.file, truncatedBytes: cut.bytes, reason: 'torn-tail' });
     }
     await log.applyRetention();
+    if (options.checkpoints !== undefined) {
+      const checkpointer = new Checkpointer(
+        options.dir,
+        options.checkpoints,
+        () => log.head,
+        logger,
+        options.now ?? (() => new Date()),
+      );
+      // The first one before any request is answered, so there is always a latest checkpoint to read. A failed
+      // write (a full disk) does not stop the start: records then fail on their own, and the timer retries.
+      await checkpointer
+        .write()
+        .catch((err: unknown) =>
+          logger.error({ err, dir: options.dir }, 'failed to write the audit log checkpoint'),
+        );
+      checkpointer.start();
+      log.checkpointer = checkpointer;
+      logger.info(
+        {
+          origin: options.checkpoints.origin,
+          signed: checkpointer.keyId !== undefined,
+          keyId: checkpointer.keyId,
+        },
+        'writing audit log checkpoints',
+      );
+    }
     return log;
   }
 
@@ -204,6 +250,12 @@ export class AuditLog implements AuditSink {
     const file = this.file;
     this.file = undefined;
     await file?.handle.close();
+    // After the last record is on disk: the final checkpoint names the log's last record.
+    await this.checkpointer?.close();
+  }
+
+  checkpoint(): LatestCheckpoint | undefined {
+    return this.checkpointer?.latest;
   }
 
   stats(): AuditLogStats {
@@ -391,6 +443,9 @@ export class DisabledAuditLog implements AuditSink {
   }
   health(): Promise<{ ok: boolean }> {
     return Promise.resolve({ ok: true });
+  }
+  checkpoint(): undefined {
+    return undefined;
   }
   close(): Promise<void> {
     return Promise.resolve();

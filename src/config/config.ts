@@ -1,7 +1,10 @@
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { loadSigningKey } from '../audit/signing-key.js';
 
 /**
  * One schema for pullgate's configuration: environment variables (the contract in DESIGN.md) plus an optional
@@ -102,7 +105,20 @@ export interface Config {
   policyEnabled: boolean;
   /** Start (and reload) with a policy directory that holds no policy file; off = that is an error. */
   policyAllowEmpty: boolean;
-  audit: { enabled: boolean; maxFileBytes: number; maxFileAgeMs: number; retentionDays: number | undefined };
+  audit: {
+    enabled: boolean;
+    maxFileBytes: number;
+    maxFileAgeMs: number;
+    retentionDays: number | undefined;
+    /** The log's identity in its checkpoints (and the signing key's name). */
+    origin: string;
+    /** From PULLGATE_AUDIT_SIGNING_KEY_FILE; undefined: checkpoints are written unsigned. */
+    signingKey: KeyObject | undefined;
+    /** How often the checkpoint is brought up to date while records arrive. */
+    checkpointIntervalMs: number;
+    /** The least time between two `log.checkpoint` webhook events. */
+    checkpointWebhookIntervalMs: number;
+  };
   /** Webhook receivers for tag-mutation alerts, from PULLGATE_WEBHOOKS (JSON: the URLs may hold tokens). */
   webhooks: { url: string; format: 'json' | 'slack' }[];
   manifestMaxBytes: number;
@@ -171,6 +187,25 @@ function parseWebhooks(text: string | undefined): { url: string; format: 'json' 
     );
   }
   return result.data;
+}
+
+/** A C2SP note key name: no spaces, no `+`, no control characters (it is the first line of every checkpoint). */
+const auditOrigin = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(
+    /^[^\s+\p{Cc}]+$/u,
+    'expected a name without spaces or "+", e.g. pullgate.example.com/replica-1/decisions',
+  );
+
+function signingKey(file: string | undefined, dataDir: string, cwd: string): KeyObject | undefined {
+  if (file === undefined || file === '') return undefined;
+  const path = isAbsolute(file) ? file : resolve(cwd, file);
+  const loaded = loadSigningKey(path, dataDir);
+  if (!loaded.ok)
+    throw new ConfigError(`environment PULLGATE_AUDIT_SIGNING_KEY_FILE: ${path} ${loaded.problem}`);
+  return loaded.key;
 }
 
 function envKey(host: string): string {
@@ -294,6 +329,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   }
 
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  const dataDir = abs(env.PULLGATE_DATA_DIR ?? fromFile.dataDir ?? './data');
   return {
     listen,
     defaultUpstream: {
@@ -305,7 +341,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       credentials: envCredentials(env, 'PULLGATE_UPSTREAM'),
     },
     upstreams,
-    dataDir: abs(env.PULLGATE_DATA_DIR ?? fromFile.dataDir ?? './data'),
+    dataDir,
     policyDir: abs(env.PULLGATE_POLICY_DIR ?? fromFile.policyDir ?? './policies'),
     databaseUrl: databaseUrl === '' ? undefined : databaseUrl,
     adminToken: env.PULLGATE_ADMIN_TOKEN === '' ? undefined : env.PULLGATE_ADMIN_TOKEN,
@@ -367,6 +403,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
               env.PULLGATE_AUDIT_RETENTION_DAYS,
               where('PULLGATE_AUDIT_RETENTION_DAYS'),
             ),
+      origin: parseOrThrow(
+        auditOrigin,
+        env.PULLGATE_AUDIT_ORIGIN ?? `pullgate/${hostname()}/decisions`,
+        where('PULLGATE_AUDIT_ORIGIN'),
+      ),
+      signingKey: signingKey(env.PULLGATE_AUDIT_SIGNING_KEY_FILE, dataDir, cwd),
+      checkpointIntervalMs: 1000,
+      checkpointWebhookIntervalMs: 60_000,
     },
     webhooks: parseWebhooks(env.PULLGATE_WEBHOOKS),
     // distribution-spec: registries SHOULD accept manifests up to 4 MiB; a proxy need not read more.

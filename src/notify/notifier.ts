@@ -4,7 +4,12 @@ import { Outbox, receiverId } from '../store/outbox.js';
 import type { OutboxRow } from '../store/schema.js';
 import { TagStore } from '../store/tag-store.js';
 import { toAlertView } from '../tags/alert-view.js';
-import { renderPayload } from './payload.js';
+import {
+  type CheckpointEvent,
+  checkpointEventSchema,
+  renderCheckpointPayload,
+  renderPayload,
+} from './payload.js';
 import type { Receiver } from './receivers.js';
 
 export interface NotifierOptions {
@@ -123,10 +128,18 @@ export class Notifier {
     if (receiver === undefined || receiver.format !== row.format) {
       return fail('receiver is no longer configured');
     }
-    const alert = await this.tags.alert(row.alert_id);
-    if (alert === undefined) return fail('alert not found');
     const deliveryId = `pullgate-${row.id}`;
-    const body = JSON.stringify(renderPayload(row.format, row.event, deliveryId, toAlertView(alert)));
+    let body: string;
+    if (row.alert_id === null) {
+      // An event that carries its own body (`log.checkpoint`).
+      const payload = parseEventPayload(row.payload);
+      if (payload === undefined) return fail('event has no readable payload');
+      body = JSON.stringify(renderCheckpointPayload(row.format, row.event, deliveryId, payload));
+    } else {
+      const alert = await this.tags.alert(row.alert_id);
+      if (alert === undefined) return fail('alert not found');
+      body = JSON.stringify(renderPayload(row.format, row.event, deliveryId, toAlertView(alert)));
+    }
     const timeout = this.options.timeoutMs ?? 10_000;
     try {
       const res = await request(receiver.url, {
@@ -149,5 +162,15 @@ export class Notifier {
       return fail(`delivery failed: ${code}`);
     }
     return this.outbox.markDelivered(row, this.now());
+  }
+}
+
+function parseEventPayload(text: string | null): CheckpointEvent | undefined {
+  if (text === null) return undefined;
+  try {
+    const parsed = checkpointEventSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
   }
 }

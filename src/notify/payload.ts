@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { OutboxFormat } from '../store/schema.js';
 import type { AlertView } from '../tags/alert-view.js';
 import type { ImageDiff } from '../tags/diff.js';
@@ -71,6 +72,48 @@ export function renderPayload(
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `*${title}*` } },
       { type: 'section', text: { type: 'mrkdwn', text: details.slice(0, 2900) } },
+    ],
+  };
+}
+
+/** What a `log.checkpoint` event carries: the decision log's latest checkpoint note and its fields. */
+export const checkpointEventSchema = z.strictObject({
+  origin: z.string().min(1),
+  size: z.number().int().nonnegative(),
+  /** The head record's hash, hex. */
+  hash: z.string().regex(/^[a-f0-9]{64}$/),
+  /** The C2SP signed note, exactly as `GET /admin/log/checkpoint` serves it: store it as is. */
+  note: z.string().min(1),
+  signed: z.boolean(),
+  keyId: z.string().optional(),
+  time: z.string(),
+});
+export type CheckpointEvent = z.infer<typeof checkpointEventSchema>;
+
+export interface CheckpointPayload {
+  version: typeof payloadVersion;
+  event: string;
+  deliveryId: string;
+  checkpoint: CheckpointEvent;
+}
+
+/** The body of a `log.checkpoint` event: generic JSON, or a Slack message holding the note verbatim. */
+export function renderCheckpointPayload(
+  format: OutboxFormat,
+  event: string,
+  deliveryId: string,
+  checkpoint: CheckpointEvent,
+): unknown {
+  if (format === 'json') {
+    const body: CheckpointPayload = { version: payloadVersion, event, deliveryId, checkpoint };
+    return body;
+  }
+  const title = `pullgate: decision log ${checkpoint.origin} holds ${checkpoint.size} records (${checkpoint.signed ? 'signed' : 'unsigned'} checkpoint)`;
+  return {
+    text: title,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `*${title}*` } },
+      { type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${checkpoint.note}\`\`\`` } },
     ],
   };
 }

@@ -5,6 +5,7 @@ import {
   type DecisionFilters,
   type DecisionRecord,
   InvalidQueryError,
+  type LatestCheckpoint,
   type RecordPage,
 } from '../audit/index.js';
 import type { OciErrorCode } from '../oci/errors.js';
@@ -34,6 +35,8 @@ export interface AdminDependencies {
   }) => Promise<void>;
   /** Queries the decision log (`GET /admin/decisions`). */
   decisions?: (filters: DecisionFilters) => Promise<RecordPage<DecisionRecord>>;
+  /** The decision log's latest checkpoint (`GET /admin/log/checkpoint`). */
+  checkpoint?: () => LatestCheckpoint | undefined;
 }
 
 export class AdminError extends Error {
@@ -124,6 +127,8 @@ const decisionsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().min(1).optional(),
 });
+
+const checkpointQuery = z.strictObject({ format: z.enum(['note', 'json']).default('note') });
 
 const historyQuery = z
   .strictObject({
@@ -248,6 +253,21 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDependencies)
           if (err instanceof InvalidQueryError) throw new AdminError(400, 'BAD_REQUEST', err.message);
           throw err;
         }
+      });
+
+      // The note as written (text/plain, what a SIEM stores and `log verify --checkpoint` reads), or its fields.
+      admin.get('/log/checkpoint', async (request: FastifyRequest, reply: FastifyReply) => {
+        const q = parse(checkpointQuery, request.query, 'query');
+        const latest = deps.checkpoint?.();
+        if (latest === undefined) throw new AdminError(404, 'NOT_FOUND', 'the decision log is disabled');
+        if (q.format === 'note') return reply.type('text/plain; charset=utf-8').send(latest.note);
+        return {
+          ...latest.checkpoint,
+          signed: latest.signed,
+          keyId: latest.keyId ?? null,
+          time: latest.time,
+          note: latest.note,
+        };
       });
 
       admin.get('/tags/history', async (request: FastifyRequest) => {

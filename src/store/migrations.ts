@@ -1,9 +1,10 @@
-import type {
-  ColumnDefinitionBuilder,
-  CreateTableBuilder,
-  Kysely,
-  Migration,
-  MigrationProvider,
+import {
+  type ColumnDefinitionBuilder,
+  type CreateTableBuilder,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  sql,
 } from 'kysely';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -155,11 +156,55 @@ const configAllowances: Migration = {
   },
 };
 
+/**
+ * Outbox rows for events that are not about an alert (`log.checkpoint`): `alert_id` may be null and `payload`
+ * carries the event's own body (JSON). SQLite cannot drop a NOT NULL constraint, so its table is rebuilt
+ * (https://www.sqlite.org/lang_altertable.html#otheralter); PostgreSQL alters it in place.
+ */
+function outboxPayload(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      if (dialect === 'postgres') {
+        await sql`alter table outbox alter column alert_id drop not null`.execute(db);
+        await sql`alter table outbox add column payload text`.execute(db);
+        return;
+      }
+      await idColumn(dialect, db.schema.createTable('outbox_new'))
+        .addColumn('receiver', 'text', (c) => c.notNull())
+        .addColumn('format', 'text', (c) => c.notNull())
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('alert_id', 'integer', (c) => c.references('alerts.id'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+        .addColumn('claimed_until', 'text')
+        .addColumn('claim_token', 'text')
+        .addColumn('delivered_at', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('payload', 'text')
+        .addUniqueConstraint('outbox_once_per_receiver', ['receiver', 'format', 'event', 'alert_id'])
+        .execute();
+      await sql`insert into outbox_new (id, receiver, format, event, alert_id, created_at, attempts,
+        next_attempt_at, claimed_until, claim_token, delivered_at, last_error)
+        select id, receiver, format, event, alert_id, created_at, attempts, next_attempt_at, claimed_until,
+        claim_token, delivered_at, last_error from outbox`.execute(db);
+      await db.schema.dropTable('outbox').execute();
+      await db.schema.alterTable('outbox_new').renameTo('outbox').execute();
+      await db.schema
+        .createIndex('outbox_due_idx')
+        .on('outbox')
+        .columns(['delivered_at', 'next_attempt_at'])
+        .execute();
+    },
+  };
+}
+
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     getMigrations: async () => ({
       '0001_initial': initial(dialect),
       '0002_config_allowances': configAllowances,
+      '0003_outbox_payload': outboxPayload(dialect),
     }),
   };
 }

@@ -41,9 +41,44 @@ export async function enqueueEvent(
         claim_token: null,
         delivered_at: null,
         last_error: null,
+        payload: null,
       })),
     )
     .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+/**
+ * Enqueues an event that is not about an alert (`log.checkpoint`) for every receiver, its body stored with it.
+ * Each call is a new event: nothing is deduplicated.
+ */
+export async function enqueuePayloadEvent(
+  db: Db,
+  receivers: readonly OutboxReceiver[],
+  event: string,
+  payload: unknown,
+  at: string,
+): Promise<void> {
+  if (receivers.length === 0) return;
+  const body = JSON.stringify(payload);
+  await db
+    .insertInto('outbox')
+    .values(
+      receivers.map((r) => ({
+        receiver: receiverId(r.url),
+        format: r.format,
+        event,
+        alert_id: null,
+        created_at: at,
+        attempts: 0,
+        next_attempt_at: at,
+        claimed_until: null,
+        claim_token: null,
+        delivered_at: null,
+        last_error: null,
+        payload: body,
+      })),
+    )
     .execute();
 }
 

@@ -115,7 +115,8 @@ export interface OutboxTable {
   receiver: string;
   format: OutboxFormat;
   event: string;
-  alert_id: number;
+  /** The alert an `alert.*` event is about; null for events that carry their own `payload`. */
+  alert_id: number | null;
   created_at: string;
   attempts: number;
   next_attempt_at: string;
@@ -123,6 +124,8 @@ export interface OutboxTable {
   claim_token: string | null;
   delivered_at: string | null;
   last_error: string | null;
+  /** JSON body of an event that is not about an alert (`log.checkpoint`); null for alert events. */
+  payload: string | null;
 }
 
 export type TagObservationRow = Selectable<TagObservationsTable>;

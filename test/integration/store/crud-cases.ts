@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { Store } from '../../../src/store/open.js';
-import { Outbox } from '../../../src/store/outbox.js';
+import { enqueuePayloadEvent, Outbox } from '../../../src/store/outbox.js';
 import { TagStore } from '../../../src/store/tag-store.js';
 
 const key = { upstream: 'docker.io', repository: 'library/nginx', tag: '1.25.3' };
@@ -100,4 +100,23 @@ export async function exerciseStore(store: Store): Promise<void> {
   expect(secret).toHaveLength(32);
   expect((await store.secret('env-hmac')).equals(secret)).toBe(true);
   expect(await store.ping()).toBe(true);
+}
+
+/** An event with its own body (`log.checkpoint`, no alert) is stored, claimed and marked like an alert event. */
+export async function exercisePayloadEvents(store: Store): Promise<void> {
+  const outbox = new Outbox(store.db);
+  const before = (await outbox.all()).length;
+  const receivers = [{ url: 'http://127.0.0.1:1/hook', format: 'json' as const }];
+  const payload = { origin: 'o/x', size: 3 };
+  await enqueuePayloadEvent(store.db, receivers, 'log.checkpoint', payload, '2024-02-01T00:00:00.000Z');
+  await enqueuePayloadEvent(store.db, receivers, 'log.checkpoint', payload, '2024-02-01T00:01:00.000Z');
+  const rows = (await outbox.all()).slice(before);
+  expect(rows).toMatchObject([
+    { event: 'log.checkpoint', alert_id: null, payload: JSON.stringify(payload) },
+    { event: 'log.checkpoint', alert_id: null },
+  ]);
+  const claimed = await outbox.claimDue(new Date('2024-02-01T00:02:00.000Z'), 30_000, 100);
+  const mine = claimed.find((r) => r.id === rows[0]?.id);
+  if (mine === undefined) throw new Error('the payload event should be due');
+  expect(await outbox.markDelivered(mine, new Date('2024-02-01T00:02:01.000Z'))).toBe(true);
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../../src/store/open.js';
 import { type Postgres, startPostgres } from '../../helpers/postgres.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
-import { exerciseStore } from './crud-cases.js';
+import { exercisePayloadEvents, exerciseStore } from './crud-cases.js';
 
 describe('store on a real PostgreSQL 15', () => {
   let pg: Postgres;
@@ -22,5 +22,9 @@ describe('store on a real PostgreSQL 15', () => {
   it('migrates at open and reads back what it wrote', async () => {
     expect(store.dialect).toBe('postgres');
     await exerciseStore(store);
+  });
+
+  it('keeps events that carry their own body and no alert (log.checkpoint)', async () => {
+    await exercisePayloadEvents(store);
   });
 });

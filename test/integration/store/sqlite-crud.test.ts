@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../../src/store/open.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
-import { exerciseStore } from './crud-cases.js';
+import { exercisePayloadEvents, exerciseStore } from './crud-cases.js';
 
 describe('store on SQLite', () => {
   let dir: TempDir;
@@ -22,5 +22,9 @@ describe('store on SQLite', () => {
     expect(existsSync(join(dir.path, 'pullgate.db'))).toBe(true);
     expect(existsSync(join(dir.path, 'pullgate.db-wal'))).toBe(true);
     await exerciseStore(store);
+  });
+
+  it('keeps events that carry their own body and no alert (log.checkpoint)', async () => {
+    await exercisePayloadEvents(store);
   });
 });
