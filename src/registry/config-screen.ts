@@ -1,7 +1,7 @@
 import { evaluateStrictest, resolveStrictest, SCREENED_RULE_IDS } from '../policy/evaluate.js';
 import { configDocumentFacts } from '../policy/facts.js';
 import type { PolicySet } from '../policy/schema.js';
-import type { ConfigAllowanceStore } from '../store/config-allowances.js';
+import type { ConfigAllowanceKey, ConfigAllowanceStore } from '../store/config-allowances.js';
 import type { Route } from '../upstream/router.js';
 
 /** Who asks for a blob, as policy scopes see a client. */
@@ -57,13 +57,7 @@ export class ConfigScreen {
    * request a moment later finds it). A failure to record only means the strict reading applies later.
    */
   async allow(route: Route, digest: string, client: ScreenClient, policyVersion: string): Promise<void> {
-    const key = {
-      upstream: route.upstream.host,
-      repository: route.repository,
-      digest,
-      policyVersion,
-      client: ConfigScreen.clientKey(client),
-    };
+    const key = allowance(route, digest, client, policyVersion);
     const memoryKey = allowanceKey(key);
     if (this.allowed.has(memoryKey)) return;
     if (this.allowed.size >= MAX_ENTRIES) this.allowed.clear();
@@ -167,13 +161,7 @@ export class ConfigScreen {
     client: ScreenClient,
     policyVersion: string,
   ): Promise<boolean> {
-    const key = {
-      upstream: route.upstream.host,
-      repository: route.repository,
-      digest,
-      policyVersion,
-      client: ConfigScreen.clientKey(client),
-    };
+    const key = allowance(route, digest, client, policyVersion);
     if (this.allowed.has(allowanceKey(key))) return true;
     if (this.options.allowances === undefined) return false;
     try {
@@ -206,12 +194,21 @@ export class ConfigScreen {
   }
 }
 
-function allowanceKey(k: {
-  upstream: string;
-  repository: string;
-  digest: string;
-  policyVersion: string;
-  client: string;
-}): string {
+function allowance(
+  route: Route,
+  digest: string,
+  client: ScreenClient,
+  policyVersion: string,
+): ConfigAllowanceKey {
+  return {
+    upstream: route.upstream.host,
+    repository: route.repository,
+    digest,
+    policyVersion,
+    client: ConfigScreen.clientKey(client),
+  };
+}
+
+function allowanceKey(k: ConfigAllowanceKey): string {
   return `${k.upstream}\0${k.repository}\0${k.digest}\0${k.policyVersion}\0${k.client}`;
 }
