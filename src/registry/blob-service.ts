@@ -175,9 +175,10 @@ export class BlobService {
     client: ScreenClient,
   ): Promise<BlobAnswer> {
     // Too large to hold: its bytes are gone, so the refusal stands for every client (fail closed).
-    if (held.bytes === undefined || this.screen === undefined) throw refusedBlob(digest, held.verdict);
+    if (held.bytes === undefined || this.screen === undefined)
+      throw new BlobRefusedError(digest, held.verdict, 'upstream');
     const verdict = await this.screen.screen(route, digest.value, held.bytes, client);
-    if (verdict.kind === 'refuse') throw refusedBlob(digest, verdict);
+    if (verdict.kind === 'refuse') throw new BlobRefusedError(digest, verdict, 'upstream');
     return this.fromMemory(held.bytes, rangeHeader, 'upstream');
   }
 
@@ -223,7 +224,7 @@ export class BlobService {
         return undefined;
       }
       const verdict = await this.screen.screen(route, digest, bytes, client);
-      if (verdict.kind === 'refuse') throw refusedBlob(digestOfBlob, verdict);
+      if (verdict.kind === 'refuse') throw new BlobRefusedError(digestOfBlob, verdict, 'cache');
       if (!cached.verified) void this.store.markVerified(digest);
       return this.fromMemory(bytes, rangeHeader, 'cache');
     }
@@ -304,10 +305,24 @@ export class BlobService {
   }
 }
 
-function refusedBlob(digest: Digest, verdict: Extract<ScreenVerdict, { kind: 'refuse' }>): RegistryError {
-  return new RegistryError('DENIED', verdict.message, {
-    detail: { digest: digest.value, findings: verdict.findings },
-  });
+/** A blob the config screen refused: the client's answer, and the verdict the decision log records. */
+export class BlobRefusedError extends RegistryError {
+  constructor(
+    readonly digest: Digest,
+    readonly verdict: Extract<ScreenVerdict, { kind: 'refuse' }>,
+    /** Where the refused bytes came from, for the decision record. */
+    readonly source: 'cache' | 'upstream',
+  ) {
+    super('DENIED', verdict.message, {
+      detail: {
+        digest: digest.value,
+        findings: verdict.findings.map((f) =>
+          f.key === undefined ? { rule: f.rule } : { rule: f.rule, key: f.key },
+        ),
+      },
+    });
+    this.name = 'BlobRefusedError';
+  }
 }
 
 /** Whether a cached file's first significant byte opens a JSON object (a possible image config). */

@@ -12,7 +12,14 @@ export interface ScreenClient {
 
 export type ScreenVerdict =
   | { kind: 'pass' }
-  | { kind: 'refuse'; message: string; findings: { rule: string; key?: string }[] };
+  | {
+      kind: 'refuse';
+      message: string;
+      /** Per finding its rule, the variable name (never the value) and its message. */
+      findings: { rule: string; key?: string; message: string }[];
+      policyVersion: string;
+      policyNames: string[];
+    };
 
 export interface ConfigScreenOptions {
   /** The policy set in force; undefined when policies are off (then nothing is refused). */
@@ -117,7 +124,12 @@ export class ConfigScreen {
     return {
       kind: 'refuse',
       message: `blob is a JSON document larger than ${limit} bytes (PULLGATE_CONFIG_MAX_BYTES): it may be an image config, and cannot be judged`,
-      findings: enforced.map((rule) => ({ rule })),
+      findings: enforced.map((rule) => ({
+        rule,
+        message: `${rule}: not checked, the blob is too large to judge`,
+      })),
+      policyVersion: set.version,
+      policyNames: [...new Set(enforced.flatMap((r) => rules[r].policy ?? []))],
     };
   }
 
@@ -151,7 +163,13 @@ export class ConfigScreen {
     return {
       kind: 'refuse',
       message: `blob is the image config of an image refused by policy: ${messages.join('; ')}`,
-      findings: enforced.map((f) => (f.key === undefined ? { rule: f.rule } : { rule: f.rule, key: f.key })),
+      findings: enforced.map((f) => ({
+        rule: f.rule,
+        ...(f.key === undefined ? {} : { key: f.key }),
+        message: f.message,
+      })),
+      policyVersion: set.version,
+      policyNames: decision.policyNames,
     };
   }
 

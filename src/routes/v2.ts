@@ -6,7 +6,7 @@ import { distributionApiVersion, header } from '../oci/headers.js';
 import { defaultManifestAccept, mediaType } from '../oci/media-types.js';
 import { parseRegistryPath, type Reference, referenceString } from '../oci/reference.js';
 import type { Metrics } from '../plugins/metrics.js';
-import type { BlobService } from '../registry/blob-service.js';
+import { type BlobAnswer, BlobRefusedError, type BlobService } from '../registry/blob-service.js';
 import type { ManifestGate, Verdict } from '../registry/gate.js';
 import type { ManifestBytes, ManifestService, TagResolution } from '../registry/manifest-service.js';
 import type { TagEvent, TagTracker } from '../registry/tag-tracker.js';
@@ -98,11 +98,46 @@ export async function v2Routes(app: FastifyInstance, deps: V2Dependencies): Prom
           reply.header(header.acceptRanges, 'bytes');
           return reply.send();
         }
-        // The blob service judges blobs that may be image configs for this client (issue 10, path 1).
-        const answer = await deps.blobs.get(route, path.digest, request.headers.range, signal, {
-          address: request.ip,
-          user,
-        });
+        // The blob service judges blobs that may be image configs for this client (issue 10, path 1). A refusal
+        // is a decision like any other: on the record before the client hears of it.
+        const started = performance.now();
+        let answer: BlobAnswer;
+        try {
+          answer = await deps.blobs.get(route, path.digest, request.headers.range, signal, {
+            address: request.ip,
+            user,
+          });
+        } catch (err) {
+          if (err instanceof BlobRefusedError) {
+            await recordDecision(deps, request, {
+              requestId: request.id,
+              client: { address: request.ip, user, userAgent: request.headers['user-agent'] },
+              method: 'GET',
+              upstream: route.upstream.host,
+              repository: route.repository,
+              reference: path.digest.value,
+              digest: path.digest.value,
+              verdict: {
+                kind: 'deny',
+                message: err.verdict.message,
+                findings: err.verdict.findings.map((f) => ({ ...f, mode: 'enforce' as const })),
+                policy: {
+                  version: err.verdict.policyVersion,
+                  names: err.verdict.policyNames,
+                  exceptionsApplied: [],
+                  exceptionsExpired: [],
+                  waived: [],
+                  cached: false,
+                },
+              },
+              tagEvent: undefined,
+              source: err.source,
+              status: 403,
+              durationMs: performance.now() - started,
+            });
+          }
+          throw err;
+        }
         deps.metrics.bytesServed.inc(
           { kind: 'blob', source: answer.source },
           Number(answer.headers[header.contentLength] ?? 0),

@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryDecisions } from '../../../src/audit/index.js';
 import {
   fetchManifest,
   PLANTED_AWS_SECRET,
@@ -119,6 +120,15 @@ describe('a refused image config asked for by digest', () => {
     expect(part.status).toBe(403);
     expect(await part.text()).not.toContain(PLANTED_NPM_TOKEN);
     expect(await cacheHolds(p.dataDir, PLANTED_NPM_TOKEN)).toBe(false);
+    // Each refusal is a decision on the record, naming the rule.
+    const { records } = await queryDecisions(join(p.dataDir, 'audit'));
+    const refusals = records.filter((r) => r.digest === digest);
+    expect(refusals).toHaveLength(2);
+    for (const r of refusals) {
+      expect(r).toMatchObject({ decision: 'deny', status: 403, reference: digest });
+      expect(r.findings.map((f) => f.rule)).toContain('secret-history');
+    }
+    expect(JSON.stringify(refusals)).not.toContain(PLANTED_NPM_TOKEN);
   });
 
   it('is refused from the cache, where an earlier version may have left it', async () => {
