@@ -40,7 +40,7 @@ export function secretHistory(facts: ImageFacts): Finding[] {
     }
     // A credential typed into the command itself (`curl -H "Authorization: Bearer eyJ…"`, a URL with a
     // password) has no variable name; report it by position.
-    const inText = command === undefined ? undefined : findCredentialFormat(command);
+    const inText = command === undefined ? undefined : findCredentialFormat(command, { shell: true });
     if (inText && !kinds.has(inText.kind)) {
       findings.push({
         rule: 'secret-history',

@@ -18,6 +18,18 @@ export const CREDENTIAL_FORMATS: readonly CredentialFormat[] = [
     pattern: /(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])/,
   },
   {
+    // Alibaba Cloud AccessKey ids: LTAI and 12 (older) or 20 characters.
+    id: 'alibaba-access-key-id',
+    description: 'an Alibaba Cloud AccessKey id',
+    pattern: /(?<![A-Za-z0-9])LTAI[A-Za-z0-9]{12}(?:[A-Za-z0-9]{8})?(?![A-Za-z0-9])/,
+  },
+  {
+    // Tencent Cloud SecretId: AKID and 32 characters.
+    id: 'tencent-secret-id',
+    description: 'a Tencent Cloud SecretId',
+    pattern: /(?<![A-Za-z0-9])AKID[A-Za-z0-9]{32}(?![A-Za-z0-9])/,
+  },
+  {
     id: 'github-token',
     description: 'a GitHub token',
     pattern: /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9])/,
@@ -147,6 +159,24 @@ export const CREDENTIAL_FORMATS: readonly CredentialFormat[] = [
     id: 'new-relic-key',
     description: 'a New Relic API key',
     pattern: /(?<![A-Za-z0-9])NR(?:AK|AA|II|JS)-[A-Z0-9]{27}(?![A-Za-z0-9])/,
+  },
+  {
+    id: 'notion-token',
+    description: 'a Notion integration token',
+    pattern: /(?<![A-Za-z0-9_])ntn_\d{11}[A-Za-z0-9]{35}(?![A-Za-z0-9])/,
+  },
+  {
+    // OpenShift OAuth access tokens (`oc whoami -t`): sha256~ and 43 base64url characters.
+    id: 'openshift-token',
+    description: 'an OpenShift access token',
+    pattern: /(?<![A-Za-z0-9_-])sha256~[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/,
+  },
+  {
+    // HubSpot private app access tokens: pat-<region>-<uuid>.
+    id: 'hubspot-token',
+    description: 'a HubSpot private app token',
+    pattern:
+      /(?<![A-Za-z0-9])pat-(?:na|eu|ap)\d-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![A-Za-z0-9])/,
   },
   {
     id: 'doppler-token',

@@ -169,7 +169,14 @@ const METADATA_SUFFIXES = new Set([
   'HELPER',
   'PATTERN',
   'REGEX',
+  // `--password-stdin`, `--passphrase-fd 0`: where a secret is read from.
+  'STDIN',
+  'FD',
+  'PROMPT',
 ]);
+// Huawei Cloud (`CLOUD_SDK_AK`/`CLOUD_SDK_SK`), Qiniu, Baidu and others name the pair AK (access key id) and
+// SK (secret access key). As the last word they need a generated-looking value, like a bare KEY.
+const KEY_PAIR_ABBREVIATIONS = new Set(['AK', 'SK']);
 const GPG_WORDS = /^(?:GPG|PGP|GNUPG|GPGKEY|GPGKEYS|PGPKEY|PGPKEYS|KEYID|KEYIDS)$/;
 
 /** Splits a variable name into upper-case words: `dbPassword` → DB, PASSWORD; `NGINX_GPGKEY` → NGINX, GPGKEY. */
@@ -195,7 +202,7 @@ export function classifySecretName(name: string): SecretName {
   if (last === undefined || METADATA_SUFFIXES.has(last) || (words.length === 1 && last === 'PWD')) {
     return { class: 'none', gpg, aws };
   }
-  let cls: SecretNameClass = 'none';
+  let cls: SecretNameClass = KEY_PAIR_ABBREVIATIONS.has(last) && words.length > 1 ? 'key' : 'none';
   for (const [i, w] of words.entries()) {
     if (PASSWORD_WORDS.has(w) || compoundEndsWith(w, ['PASSWORD', 'PASSWD', 'SECRET', 'PASSPHRASE'])) {
       return { class: 'password', gpg, aws };
@@ -214,4 +221,37 @@ export function classifySecretName(name: string): SecretName {
     }
   }
   return { class: cls, gpg, aws };
+}
+
+/**
+ * The id half of a cloud access key pair: `*_ACCESS_KEY_ID`, `*_ACCESSKEY_ID`, `*_SECRET_ID` (Tencent
+ * SecretId, Vault AppRole secret_id), `*_ACCESS_ID`, `*_AK_ID`. Its value is judged by shape, since `ID`
+ * otherwise makes a name metadata.
+ */
+export function isAccessKeyIdName(name: string): boolean {
+  const words = nameWords(name.slice(0, 256));
+  const [a, b, c] = words.slice(-3);
+  if (c !== 'ID') return false;
+  return (
+    (a === 'ACCESS' && b === 'KEY') || b === 'ACCESSKEY' || b === 'SECRET' || b === 'ACCESS' || b === 'AK'
+  );
+}
+
+// Variables that hold a command line or its options: JAVA_OPTS, MAVEN_OPTS, JAVA_TOOL_OPTIONS, CMD_ARGS,
+// EXTRA_ARGS, JVM_ARGS, KAFKA_OPTS, NODE_OPTIONS.
+const OPTION_LIST_WORDS = new Set([
+  'OPTS',
+  'OPTIONS',
+  'OPT',
+  'ARGS',
+  'ARGV',
+  'ARGUMENTS',
+  'PARAMS',
+  'PARAMETERS',
+]);
+
+/** The name says the value is a list of command-line options (see option-credentials.ts). */
+export function isOptionListName(name: string): boolean {
+  const last = nameWords(name.slice(0, 256)).at(-1);
+  return last !== undefined && (OPTION_LIST_WORDS.has(last) || /(?:OPTS|ARGS)$/.test(last));
 }

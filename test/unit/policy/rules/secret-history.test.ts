@@ -23,6 +23,20 @@ const leaks: [createdBy: string, keys: (string | undefined)[]][] = [
   [`RUN /bin/sh -c export DEPLOY_KEY='${fake.generatedKey()}' && ./deploy # buildkit`, ['DEPLOY_KEY']],
   [`RUN /bin/sh -c git clone ${fake.postgresUrl()} /src # buildkit`, [undefined]],
   [`/bin/sh -c curl -H "Authorization: Bearer ${fake.jwt()}" https://api.example.com`, [undefined]],
+  // Credentials inside option strings passed as build args, and typed into the command.
+  ['RUN |1 MAVEN_OPTS=-Dgpg.passphrase=Zq8mPl2xWv /bin/sh -c mvn deploy # buildkit', ['MAVEN_OPTS']],
+  [
+    'RUN |2 JAVA_OPTS=-Xmx1g -Djavax.net.ssl.trustStorePassword=changeit APP=web /bin/sh -c ./build.sh # buildkit',
+    ['JAVA_OPTS'],
+  ],
+  ['|1 CMD_ARGS=--user admin --password Zq8mPl2xWv /bin/sh -c ./configure', ['CMD_ARGS']],
+  ['|1 MYSQL_OPTS=-uroot -pZq8mPl2xWv /bin/sh -c ./seed.sh', ['MYSQL_OPTS']],
+  ['RUN /bin/sh -c mvn -B deploy -Dgpg.passphrase=Zq8mPl2xWv # buildkit', [undefined]],
+  [`RUN /bin/sh -c curl -fsS -d '{"text":"ok"}' ${fake.discordWebhook()} # buildkit`, [undefined]],
+  [
+    'RUN /bin/sh -c sqlcmd -C "Server=db;Database=app;User Id=sa;Password=Zq8mPl2xWv" -i seed.sql # buildkit',
+    [undefined],
+  ],
 ];
 
 const benign: string[] = [
@@ -43,6 +57,12 @@ const benign: string[] = [
   'RUN /bin/sh -c export NPM_TOKEN="$(cat /run/secrets/npm)" && npm ci # buildkit',
   `RUN /bin/sh -c git clone https://oauth2:\${GITLAB_TOKEN}@gitlab.com/group/repo.git # buildkit`,
   'USER root',
+  `RUN |1 MAVEN_OPTS=-Dgpg.passphrase=\${GPG_PASSPHRASE} /bin/sh -c mvn deploy # buildkit`,
+  'RUN |1 JAVA_OPTS=-Djavax.net.ssl.trustStore=/etc/ssl/certs/java/cacerts /bin/sh -c ./build.sh # buildkit',
+  'RUN /bin/sh -c mvn -B deploy -Dgpg.passphrase="$GPG_PASSPHRASE" # buildkit',
+  'RUN /bin/sh -c echo "$REGISTRY_PASSWORD" | docker login --password-stdin -u ci registry.example # buildkit',
+  'RUN /bin/sh -c set -eux; password=$(openssl rand -hex 16); echo "$password" > /run/pw # buildkit',
+  'RUN /bin/sh -c gcc -O2 -pthread -o app app.c # buildkit',
   'HEALTHCHECK &{["CMD-SHELL" "curl -sS 127.0.0.1 || exit 1"] "10s" "3s" "0s" \'\\x00\'}',
 ];
 

@@ -32,6 +32,11 @@ const samples: Record<string, string> = {
   'twilio-api-key': ['S', 'K', randomish('0123456789abcdef', 32, 40)].join(''),
   'mailgun-api-key': ['key', '-', randomish('0123456789abcdef', 32, 41)].join(''),
   'new-relic-key': ['NR', 'AK-', randomish('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 27, 42)].join(''),
+  'alibaba-access-key-id': fake.alibabaAccessKeyId(),
+  'tencent-secret-id': fake.tencentSecretId(),
+  'notion-token': fake.notionToken(),
+  'openshift-token': fake.openshiftToken(),
+  'hubspot-token': fake.hubspotToken(),
   'doppler-token': [
     'dp',
     '.st.',

@@ -8,6 +8,11 @@ export const ALNUM = UPPER + LOWER + DIGITS;
 const HEX = '0123456789abcdef';
 const BASE64URL = `${ALNUM}_-`;
 const BECH32 = 'QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L';
+const BASE64 = `${ALNUM}+/`;
+const uuid = (seed: number) => {
+  const h = randomish(HEX, 32, seed);
+  return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join('-');
+};
 
 /** A reproducible pseudo-random string (a small LCG; nothing here needs to be unpredictable). */
 export function randomish(alphabet: string, length: number, seed = 7): string {
@@ -76,6 +81,50 @@ export const fake = {
     ),
   postgresUrl: () => join('postgresql://app:', randomish(ALNUM, 16, 33), '@db.internal:5432/app'),
   generatedKey: () => randomish(`${ALNUM}/+`, 44, 34),
+  // Cloud access key ids of other providers.
+  alibabaAccessKeyId: () => join('LT', 'AI', randomish(ALNUM, 20, 50)),
+  tencentSecretId: () => join('AK', 'ID', randomish(ALNUM, 32, 51)),
+  huaweiAccessKey: () => randomish(UPPER + DIGITS, 20, 52),
+  ibmHmacAccessKeyId: () => randomish(HEX, 32, 53),
+  ibmApiKey: () => randomish(`${ALNUM}_-`, 44, 54),
+  notionToken: () => join('nt', 'n_', randomish(DIGITS, 11, 55), randomish(ALNUM, 35, 56)),
+  openshiftToken: () => join('sha', '256~', randomish(BASE64URL, 43, 57)),
+  hubspotToken: () => join('pa', 't-na1-', uuid(58)),
+  // Connection strings: an Azure account key is 64 bytes in base64, a Service Bus key 32.
+  azureAccountKey: () => `${randomish(BASE64, 86, 59)}==`,
+  azureSharedAccessKey: () => `${randomish(BASE64, 43, 60)}=`,
+  sasSignature: () => encodeURIComponent(`${randomish(BASE64, 43, 61)}=`),
+  // Webhook URLs whose path is the credential.
+  discordWebhook: () =>
+    join(
+      'https://discord.',
+      'com/api/webhooks/',
+      randomish(DIGITS, 19, 62),
+      '/',
+      randomish(BASE64URL, 68, 63),
+    ),
+  teamsWebhook: () =>
+    join(
+      'https://contoso.webhook.',
+      'office.com/webhookb2/',
+      uuid(64),
+      '@',
+      uuid(65),
+      '/IncomingWebhook/',
+      randomish(HEX, 32, 66),
+      '/',
+      uuid(67),
+    ),
+  mattermostWebhook: () =>
+    join('https://chat.internal.example/', 'hooks/', randomish(LOWER + DIGITS, 26, 68)),
+  hubspotWebhook: () =>
+    join(
+      'https://api-na1.',
+      'hubapi.com/automation/v4/webhook-triggers/',
+      randomish(DIGITS, 8, 69),
+      '/',
+      randomish(ALNUM, 22, 70),
+    ),
   gpgFingerprint: () => randomish('0123456789ABCDEF', 40, 35),
   sha256: () => randomish(HEX, 64, 36),
 };

@@ -13,6 +13,25 @@ const adversarial = [
   '-----BEGIN '.repeat(100_000),
   'ghp_'.repeat(250_000),
   'key_'.repeat(250_000),
+  // Connection strings, URL parameters, webhook paths, options, encoded PEM headers, placeholders.
+  ';Password='.repeat(100_000),
+  `Server=${"'".repeat(500_000)}`,
+  `Password=${'{'.repeat(500_000)}`,
+  'a=b '.repeat(250_000),
+  `h:1${',a=b'.repeat(250_000)}`,
+  `https://h/x?${'password=a&'.repeat(90_000)}`,
+  'jdbc:a:'.repeat(140_000),
+  'https://h/hooks/'.repeat(60_000),
+  `https://h/${'hooks/'.repeat(160_000)}`,
+  '-Da.password=x '.repeat(60_000),
+  '--password '.repeat(90_000),
+  `-p${'"'.repeat(999_000)}`,
+  'LS0tLS1CRUdJTi'.repeat(70_000),
+  '0123456789'.repeat(100_000),
+  'Get this from the console '.repeat(40_000),
+  `${'"'.repeat(999_999)}x`,
+  'vault:'.repeat(160_000),
+  '%env('.repeat(200_000),
 ];
 
 describe('detector on huge values', () => {
@@ -22,6 +41,8 @@ describe('detector on huge values', () => {
       const started = performance.now();
       detectSecret('API_TOKEN', value);
       detectSecret('GPG_KEYS', value);
+      detectSecret('JAVA_OPTS', value, { shell: true });
+      detectSecret('COS_HMAC_ACCESS_KEY_ID', value);
       findCredentialFormat(value);
       expect(performance.now() - started).toBeLessThan(1000);
     },
