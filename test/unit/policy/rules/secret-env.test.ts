@@ -35,6 +35,9 @@ describe('secret-env', () => {
     ['DATABASE_URL', fake.postgresUrl(), 'url-credentials'],
     ['POSTGRES_PASSWORD', 'sonar', 'password-under-secret-name'],
     ['JWT_PRIVATE_KEY', fake.privateKey(), 'private-key'],
+    ['JAVA_OPTS', '-Xmx1g -Djavax.net.ssl.keyStorePassword=Zq8mPl2xWv', 'option-credentials'],
+    ['DISCORD_WEBHOOK_URL', fake.discordWebhook(), 'webhook-url'],
+    ['STORAGE', `AccountName=demo;AccountKey=${fake.azureAccountKey()}`, 'connection-string-credentials'],
   ])('flags %s with its name as key', (name, value, kind) => {
     const findings = secretEnv(withEnv('PATH=/usr/bin', `${name}=${value}`, 'LANG=C.UTF-8'));
     expect(findings).toEqual([
@@ -45,6 +48,22 @@ describe('secret-env', () => {
         message: expect.stringMatching(new RegExp(`^secret-env: ${name} `)),
       },
     ]);
+  });
+
+  it('flags nothing in option strings without credentials', () => {
+    const env = [
+      'JAVA_OPTS=-XX:+UseContainerSupport -Djava.security.egd=file:/dev/./urandom',
+      'CATALINA_OPTS=-Djavax.net.ssl.trustStore=/opt/java/openjdk/lib/security/cacerts',
+      'ES_JAVA_OPTS=-Xms512m -Xmx512m',
+    ];
+    expect(secretEnv(withEnv(...env))).toEqual([]);
+  });
+
+  it('never puts the value of an embedded credential in the message', () => {
+    const secret = 'Zq8mPl2xWv';
+    const [finding] = secretEnv(withEnv(`CMD_ARGS=--user admin --password ${secret}`));
+    expect(finding?.message).toBe('secret-env: CMD_ARGS holds a command-line option with a password');
+    expect(JSON.stringify(finding)).not.toContain(secret);
   });
 
   it('writes the message the contract shows', () => {
