@@ -12,6 +12,7 @@ import {
   type RecordPage,
 } from '../../audit/index.js';
 import { encodeCursor } from '../../audit/query.js';
+import { LoginThrottle } from '../../auth/login-throttle.js';
 import { hasRole, type Principal } from '../../auth/principal.js';
 import type { UsersDirectory } from '../../auth/users-directory.js';
 import type { SessionStore } from '../../store/session-store.js';
@@ -161,20 +162,15 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDependenc
       });
       await ui.register(fastifyRateLimit, { global: false });
 
-      const limited = (what: 'address' | 'name') =>
-        ui.rateLimit({
-          max: what === 'address' ? deps.loginLimit.perAddress : deps.loginLimit.perName,
-          timeWindow: deps.loginLimit.windowSeconds * 1000,
-          keyGenerator: (req: FastifyRequest) =>
-            what === 'address'
-              ? `addr:${req.ip}`
-              : `name:${String((req.body as { name?: unknown } | undefined)?.name ?? '')
-                  .slice(0, 200)
-                  .toLowerCase()}`,
-          errorResponseBuilder: (_req, ctx) =>
-            new ConsoleError(429, `Too many login attempts; try again in ${ctx.after}.`),
-        });
-      const [perAddress, perName] = [limited('address'), limited('name')];
+      // Every login attempt counts against the address; failed ones also against the name (LoginThrottle).
+      const perAddress = ui.rateLimit({
+        max: deps.loginLimit.perAddress,
+        timeWindow: deps.loginLimit.windowSeconds * 1000,
+        errorResponseBuilder: (_req, ctx) =>
+          new ConsoleError(429, `Too many login attempts; try again in ${ctx.after}.`),
+      });
+      const perName = new LoginThrottle(deps.loginLimit.perName, deps.loginLimit.windowSeconds);
+      ui.addHook('onClose', async () => perName.close());
 
       const ctx = (request: FastifyRequest, reply: FastifyReply): PageContext => ({
         principal: request.consoleUser,
@@ -245,13 +241,19 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDependenc
           loginPage(ctx(request, reply), { next: typeof next === 'string' ? safeNext(next) : '' }),
         );
       });
-      ui.post('/login', { preHandler: [perAddress, perName, ui.csrfProtection] }, async (request, reply) => {
+      ui.post('/login', { preHandler: [perAddress, ui.csrfProtection] }, async (request, reply) => {
         const body = parse(loginBody, request.body ?? {});
         if (!deps.users.configured) {
           throw new ConsoleError(403, 'No users are configured (PULLGATE_USERS_FILE); nobody can log in.');
         }
+        const wait = perName.blockedFor(body.name);
+        if (wait > 0) {
+          request.log.warn({ name: body.name.slice(0, 200) }, 'console login refused: too many failures');
+          throw new ConsoleError(429, `Too many login attempts; try again in ${wait} seconds.`);
+        }
         const principal = await deps.users.verify(body.name, body.password);
         if (principal === undefined) {
+          perName.recordFailure(body.name);
           request.log.info({ name: body.name.slice(0, 200) }, 'console login refused');
           return send(
             reply,
