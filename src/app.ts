@@ -197,7 +197,12 @@ async function wire(
   const notifier = new Notifier({
     store,
     receivers: config.webhooks,
+    publicUrl: config.publicUrl,
     onError: (err, context) => app.log.warn({ err, context }, 'failed to deliver a webhook'),
+    onDeliveryFailed: (failure) => {
+      metrics.webhookFailures.inc({ event: failure.event });
+      app.log.warn(failure, 'failed to deliver a webhook');
+    },
   });
   closers.push(() => notifier.stop());
   const checkpoints = new CheckpointPublisher({
