@@ -61,4 +61,44 @@ describe('a reviewer approves a real tag overwrite in the console, and the new d
       { type: 'review', action: 'approve', actor: 'alice', auth: 'password', alertId: String(alert.id) },
     ]);
   });
+
+  it('shows the tag history as a timeline with the review', async () => {
+    const alert = f.alerts[TAG];
+    const page = await browser.context.newPage();
+    await logIn(page, f.pullgate.url, USERS.alice);
+    await page.goto(`${f.pullgate.url}/ui/alerts/${alert?.id}`);
+    await page.getByRole('link', { name: 'tag history' }).click();
+    await page.waitForLoadState('load');
+    const items = page.locator('ol.timeline > li');
+    expect(await items.count()).toBe(2);
+    expect(await items.nth(0).textContent()).toContain(alert?.oldDigest);
+    expect(await items.nth(1).textContent()).toContain('approve by alice (password)');
+  });
+
+  it('finds the pulls in the decision search and opens a record', async () => {
+    const page = await browser.context.newPage();
+    await logIn(page, f.pullgate.url, USERS.alice);
+    await page.getByRole('link', { name: 'Decisions' }).click();
+    await page.getByLabel('Repository').fill(REPO);
+    await page.getByLabel('Decision').selectOption('allow');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForLoadState('load');
+    expect(new URL(page.url()).searchParams.get('repository')).toBe(REPO);
+    const rows = page.locator('main tbody tr');
+    expect(await rows.count()).toBeGreaterThan(0);
+    await rows.first().getByRole('link').click();
+    await page.waitForLoadState('load');
+    expect(await page.locator('h1').textContent()).toMatch(/^Decision #\d+: allow$/);
+  });
+
+  it('shows the policies in force with their version and the last load', async () => {
+    const page = await browser.context.newPage();
+    await logIn(page, f.pullgate.url, USERS.alice);
+    await page.getByRole('link', { name: 'Policies' }).click();
+    await page.waitForLoadState('load');
+    const text = (await page.locator('main').textContent()) ?? '';
+    expect(text).toMatch(/Version \S+/);
+    expect(text).toContain('start at');
+    expect(text).toContain('loaded');
+  });
 });
