@@ -21,8 +21,16 @@ export interface UsersDirectoryOptions {
 export type UsersReload = { ok: true; users: number } | { ok: false; message: string };
 
 // Compared against when the name is unknown, so an unknown name costs the same bcrypt work as a wrong password
-// and response times do not tell which names exist.
-const decoyHash = bcrypt.hashSync('pullgate-decoy-password', 10);
+// and response times do not tell which names exist: made once per cost, the cost of the users' own hashes.
+const decoys = new Map<number, string>();
+function decoyHash(cost: number): string {
+  let hash = decoys.get(cost);
+  if (hash === undefined) {
+    hash = bcrypt.hashSync('pullgate-decoy-password', cost);
+    decoys.set(cost, hash);
+  }
+  return hash;
+}
 
 /**
  * The console's users, from PULLGATE_USERS_FILE. A reload that fails validation keeps the users in force and
@@ -61,7 +69,9 @@ export class UsersDirectory {
   /** Checks a name and password; the principal on success. */
   async verify(name: string, password: string): Promise<Principal | undefined> {
     const user = this.users.get(name);
-    const ok = await bcrypt.compare(password, user?.password_bcrypt ?? decoyHash);
+    const first = this.users.values().next().value;
+    const cost = first === undefined ? 10 : bcrypt.getRounds(first.password_bcrypt);
+    const ok = await bcrypt.compare(password, user?.password_bcrypt ?? decoyHash(cost));
     if (!ok || user === undefined) return undefined;
     return { name: user.name, role: user.role, via: 'password' };
   }

@@ -101,4 +101,20 @@ describe('a reviewer approves a real tag overwrite in the console, and the new d
     expect(text).toContain('start at');
     expect(text).toContain('loaded');
   });
+
+  it('takes a reviewer from the webhook link through the login form straight to the alert', async () => {
+    const alert = f.alerts[TAG];
+    // A browser of its own: no session yet.
+    const fresh = await startBrowser();
+    const page = await fresh.context.newPage();
+    // The link a webhook carries (PULLGATE_PUBLIC_URL + /ui/alerts/N), opened without a session.
+    await page.goto(`${f.pullgate.url}/ui/alerts/${alert?.id}`);
+    expect(new URL(page.url()).pathname).toBe('/ui/login');
+    await page.getByLabel('Name').fill(USERS.alice.name);
+    await page.getByLabel('Password').fill(USERS.alice.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForLoadState('load');
+    expect(new URL(page.url()).pathname).toBe(`/ui/alerts/${alert?.id}`);
+    await fresh.close();
+  });
 });
