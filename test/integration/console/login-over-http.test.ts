@@ -38,6 +38,9 @@ describe('console login behind a TLS-terminating proxy, and the users file reloa
         PULLGATE_UPSTREAM: 'http://127.0.0.1:9',
         PULLGATE_USERS_FILE: usersFile,
         PULLGATE_PUBLIC_URL: 'https://pullgate.example.test',
+        // The reload test polls the login until the new user is in: no lockout for that.
+        PULLGATE_UI_LOGIN_PER_ADDRESS: '10000',
+        PULLGATE_UI_LOGIN_PER_NAME: '10000',
       },
     });
   });
