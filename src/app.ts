@@ -335,9 +335,11 @@ async function wire(
   const decisions = audit.enabled
     ? (filters: Parameters<typeof queryDecisions>[1]) => queryDecisions(auditDir, filters)
     : undefined;
+  const tokens = new TokenStore(store.db);
   await app.register(consoleRoutes, {
     history,
     users,
+    tokens,
     sessions: new SessionStore(store.db, {
       idleMs: config.session.idleSeconds * 1000,
       absoluteMs: config.session.maxSeconds * 1000,
@@ -352,7 +354,7 @@ async function wire(
   await app.register(adminRoutes, {
     history,
     token: config.adminToken,
-    tokens: new TokenStore(store.db),
+    tokens,
     defaultUpstream: 'docker.io',
     resolveName: (name) => {
       const route = router.route(name, undefined);

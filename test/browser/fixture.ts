@@ -11,10 +11,11 @@ import { makeTempDir, type TempDir } from '../helpers/tmp.js';
 export const REPO = 'library/web';
 /** A label value from the upstream that must render as text, never run. */
 export const SCRIPT_LABEL = '<script>document.title="owned"</script>';
-export const USERS: Record<'alice' | 'victor' | 'rita', ConsoleUser> = {
+export const USERS: Record<'alice' | 'victor' | 'rita' | 'ada', ConsoleUser> = {
   alice: { name: 'alice', password: 'alice-pass-41d7', role: 'reviewer' },
   victor: { name: 'victor', password: 'victor-pass-9b02', role: 'viewer' },
   rita: { name: 'rita', password: 'rita-pass-c3e8', role: 'reviewer' },
+  ada: { name: 'ada', password: 'ada-pass-5f61', role: 'admin' },
 };
 
 export interface ConsoleFixture {

@@ -16,6 +16,7 @@ import { LoginThrottle } from '../../auth/login-throttle.js';
 import { hasRole, type Principal } from '../../auth/principal.js';
 import type { UsersDirectory } from '../../auth/users-directory.js';
 import type { SessionStore } from '../../store/session-store.js';
+import type { TokenStore } from '../../store/token-store.js';
 import { type AlertView, toAlertView } from '../../tags/alert-view.js';
 import type { TagHistory } from '../../tags/history.js';
 import { alertPage } from './alert-page.js';
@@ -27,11 +28,14 @@ import { loginPage } from './login-page.js';
 import { type PolicyStatus, policiesPage } from './policies-page.js';
 import { queuePage } from './queue-page.js';
 import { consoleCss } from './styles.js';
+import { tokensPage } from './tokens-page.js';
 
 export interface ConsoleDependencies {
   history: TagHistory;
   users: UsersDirectory;
   sessions: SessionStore;
+  /** Personal API tokens, managed by admins on /ui/tokens. */
+  tokens: TokenStore;
   /** Cookies get `Secure` (PULLGATE_PUBLIC_URL is https, or this server speaks TLS itself). */
   secureCookies: boolean;
   loginLimit: { perAddress: number; perName: number; windowSeconds: number };
@@ -97,6 +101,16 @@ const loginBody = z.object({
 const reviewForm = z.object({
   action: z.enum(['approve', 'reject']),
   reason: z.string().trim().min(1, 'a reason is required').max(4000),
+});
+const tokenForm = z.object({
+  name: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/,
+      'The name must be 1-100 letters, digits, ".", "_", "@" or "-".',
+    ),
+  role: z.enum(['viewer', 'reviewer', 'admin']),
+  days: z.coerce.number().int().min(1, 'Expiry: 1-366 days.').max(366, 'Expiry: 1-366 days.'),
 });
 const reopenForm = z.object({ reason: z.string().trim().min(1, 'a reason is required').max(4000) });
 const historyQuery = z.strictObject({
@@ -436,6 +450,57 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDependenc
         if (record === undefined || record.seq !== seq)
           throw new ConsoleError(404, `Decision ${seq} does not exist.`);
         return send(reply, decisionPage(ctx(request, reply), record));
+      });
+
+      const admin = (request: FastifyRequest): Principal => {
+        const p = request.consoleUser;
+        if (p === undefined || !hasRole(p, 'admin'))
+          throw new ConsoleError(403, 'Managing tokens needs the admin role.');
+        return p;
+      };
+      ui.get('/tokens', async (request, reply) => {
+        admin(request);
+        return send(reply, tokensPage(ctx(request, reply), { tokens: await deps.tokens.list() }));
+      });
+      ui.post('/tokens', { preHandler: ui.csrfProtection }, async (request, reply) => {
+        const who = admin(request);
+        const form = tokenForm.safeParse(request.body ?? {});
+        if (!form.success) {
+          return send(
+            reply,
+            tokensPage(ctx(request, reply), {
+              tokens: await deps.tokens.list(),
+              error: form.error.issues.map((i) => i.message).join(' '),
+            }),
+            400,
+          );
+        }
+        const at = now();
+        const created = await deps.tokens.create({
+          name: form.data.name,
+          role: form.data.role,
+          createdBy: who.name,
+          at,
+          expiresAt: new Date(at.getTime() + form.data.days * 86_400_000),
+        });
+        request.log.info(
+          { tokenId: created.view.id, name: created.view.name, createdBy: who.name },
+          'api token created',
+        );
+        // Answered here, not redirected: the token is in this response and in no other.
+        return send(
+          reply,
+          tokensPage(ctx(request, reply), { tokens: await deps.tokens.list(), created }),
+          201,
+        );
+      });
+      ui.post('/tokens/:id/revoke', { preHandler: ui.csrfProtection }, async (request, reply) => {
+        const who = admin(request);
+        const { id } = parse(idParams, request.params, 404);
+        if (!(await deps.tokens.revoke(id, now())))
+          throw new ConsoleError(404, `Token ${id} does not exist or is revoked.`);
+        request.log.info({ tokenId: id, revokedBy: who.name }, 'api token revoked');
+        return reply.code(303).header('location', '/ui/tokens').send();
       });
 
       ui.get('/policies', async (request, reply) =>

@@ -12,7 +12,9 @@ export function page(title: string, ctx: PageContext, body: SafeHtml): SafeHtml 
   const nav =
     ctx.principal === undefined
       ? html``
-      : html`<a href="/ui/alerts">Alerts</a><a href="/ui/decisions">Decisions</a><a href="/ui/policies">Policies</a>
+      : html`<a href="/ui/alerts">Alerts</a><a href="/ui/decisions">Decisions</a><a href="/ui/policies">Policies</a>${
+          ctx.principal.role === 'admin' ? html`<a href="/ui/tokens">Tokens</a>` : ''
+        }
 <form method="post" action="/ui/logout"><span class="who">${ctx.principal.name} (${ctx.principal.role})</span>
 <input type="hidden" name="_csrf" value="${ctx.csrf}"><button type="submit">Log out</button></form>`;
   return html`<!doctype html>
