@@ -9,6 +9,7 @@ PACKAGES=(
   podman buildah containerd docker.io crun runc fuse-overlayfs
   apache2-utils busybox-static
   postgresql openssl iproute2
+  chromium
 )
 
 missing=()

@@ -4,6 +4,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Dispatcher } from 'undici';
 import { type AuditSink, openAuditLog, queryDecisions } from './audit/index.js';
 import { createAuthenticator } from './auth/index.js';
+import type { Principal } from './auth/principal.js';
+import { UsersDirectory } from './auth/users-directory.js';
 import { BlobStore } from './cache/blob-store.js';
 import { ManifestCache } from './cache/manifest-cache.js';
 import type { Config } from './config/config.js';
@@ -12,6 +14,7 @@ import { parseDigest } from './oci/digest.js';
 import { defaultManifestAccept } from './oci/media-types.js';
 import { Metrics } from './plugins/metrics.js';
 import { PolicyEngine, type ReloadResult } from './policy/engine.js';
+import { exceptionExpiresAt } from './policy/exceptions.js';
 import { PolicyGate } from './policy/gate.js';
 import { PolicyLoadError } from './policy/loader.js';
 import { pullFactsSource } from './policy/pull-facts-wiring.js';
@@ -23,9 +26,14 @@ import { ManifestService } from './registry/manifest-service.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { clientErrorResponse, sendRegistryError } from './routes/registry-error-handler.js';
+import { consoleRoutes } from './routes/ui/index.js';
+import type { PolicyStatus } from './routes/ui/policies-page.js';
 import { v2Routes } from './routes/v2.js';
 import { ConfigAllowanceStore } from './store/config-allowances.js';
 import { openStore } from './store/index.js';
+import { SessionStore } from './store/session-store.js';
+import { TokenStore } from './store/token-store.js';
+import type { AlertView } from './tags/alert-view.js';
 import { createDescriber } from './tags/describer.js';
 import { TagHistory } from './tags/history.js';
 import { defaultTagMutationSettings } from './tags/mutation-policy.js';
@@ -149,7 +157,10 @@ async function wire(
   });
   closers.push(() => audit.close());
 
-  const engine = config.policyEnabled ? await policyEngine(app, config, audit, metrics, closers) : undefined;
+  const policyStatus: PolicyStatus = { set: undefined, lastLoad: undefined };
+  const engine = config.policyEnabled
+    ? await policyEngine(app, config, audit, metrics, closers, policyStatus)
+    : undefined;
   // Bound once the store is open (below); the gate awaits it only when it serves a manifest.
   let screen: ConfigScreen | undefined;
   let gate: ManifestGate = allowAll;
@@ -186,7 +197,12 @@ async function wire(
   const notifier = new Notifier({
     store,
     receivers: config.webhooks,
+    publicUrl: config.publicUrl,
     onError: (err, context) => app.log.warn({ err, context }, 'failed to deliver a webhook'),
+    onDeliveryFailed: (failure) => {
+      metrics.webhookFailures.inc({ event: failure.event });
+      app.log.warn(failure, 'failed to deliver a webhook');
+    },
   });
   closers.push(() => notifier.stop());
   const checkpoints = new CheckpointPublisher({
@@ -221,6 +237,7 @@ async function wire(
       };
     },
     onAlertOpened: () => notifier.wake(),
+    onAlertReviewed: () => notifier.wake(),
     // A burst of pulls of one tag costs one store write a second, not one per pull.
     repeatWindowMs: 1000,
     onError: (err, context) => app.log.warn({ err, context }, 'failed to update tag history'),
@@ -291,31 +308,60 @@ async function wire(
       decisionLog: () => audit.health(),
     },
   });
+  const users = await UsersDirectory.create({ file: config.usersFile, logger: app.log, watch: true });
+  closers.push(() => users.close());
+  // Every review names who made it and how they proved it (issue 12): never a name the client typed.
+  const recordReview = async (review: {
+    requestId: string;
+    alert: AlertView;
+    action: 'approve' | 'reject' | 'reopen';
+    reviewer: Principal;
+    reason: string;
+  }) => {
+    await audit.append({
+      type: 'review',
+      requestId: review.requestId,
+      actor: review.reviewer.name.slice(0, 200),
+      auth: review.reviewer.via,
+      action: review.action,
+      alertId: String(review.alert.id),
+      upstream: review.alert.upstream,
+      repository: review.alert.repository,
+      tag: review.alert.tag,
+      digest: review.alert.new.digest,
+      reason: review.reason.slice(0, 2000),
+    });
+  };
+  const decisions = audit.enabled
+    ? (filters: Parameters<typeof queryDecisions>[1]) => queryDecisions(auditDir, filters)
+    : undefined;
+  const tokens = new TokenStore(store.db);
+  await app.register(consoleRoutes, {
+    history,
+    users,
+    tokens,
+    sessions: new SessionStore(store.db, {
+      idleMs: config.session.idleSeconds * 1000,
+      absoluteMs: config.session.maxSeconds * 1000,
+    }),
+    secureCookies: config.publicUrl?.startsWith('https://') === true,
+    loginLimit: config.loginLimit,
+    recordReview,
+    decisions,
+    policies: () => ({ ...policyStatus, set: engine?.current }),
+    expiresAt: (expires) => exceptionExpiresAt({ expires } as Parameters<typeof exceptionExpiresAt>[0]),
+  });
   await app.register(adminRoutes, {
     history,
     token: config.adminToken,
+    tokens,
     defaultUpstream: 'docker.io',
     resolveName: (name) => {
       const route = router.route(name, undefined);
       return { upstream: route.upstream.host, repository: route.repository };
     },
-    onReviewed: async (review) => {
-      await audit.append({
-        type: 'review',
-        requestId: review.requestId,
-        actor: review.reviewer.slice(0, 200),
-        action: review.action,
-        alertId: String(review.alert.id),
-        upstream: review.alert.upstream,
-        repository: review.alert.repository,
-        tag: review.alert.tag,
-        digest: review.alert.new.digest,
-        reason: review.reason.slice(0, 2000),
-      });
-    },
-    ...(audit.enabled
-      ? { decisions: (filters) => queryDecisions(auditDir, filters), checkpoint: () => audit.checkpoint() }
-      : {}),
+    onReviewed: recordReview,
+    ...(decisions !== undefined ? { decisions, checkpoint: () => audit.checkpoint() } : {}),
   });
   await app.register(v2Routes, {
     router,
@@ -337,9 +383,17 @@ async function policyEngine(
   audit: AuditSink,
   metrics: Metrics,
   closers: (() => Promise<void> | void)[],
+  status: PolicyStatus,
 ): Promise<PolicyEngine> {
-  const recordLoad = (trigger: 'start' | 'reload', result: ReloadResult) =>
-    audit
+  const recordLoad = (trigger: 'start' | 'reload', result: ReloadResult) => {
+    status.lastLoad = {
+      at: new Date().toISOString(),
+      trigger,
+      ok: result.ok,
+      version: result.version,
+      message: result.ok ? undefined : result.message,
+    };
+    return audit
       .append({
         type: 'policy-load',
         trigger,
@@ -349,6 +403,7 @@ async function policyEngine(
         ...(result.ok ? {} : { error: result.message.slice(0, 2000) }),
       })
       .catch((err: unknown) => app.log.error({ err }, 'failed to record a policy load'));
+  };
   let engine: PolicyEngine;
   try {
     engine = await PolicyEngine.create({

@@ -8,7 +8,9 @@ commands:
   serve                         run the proxy (configuration from PULLGATE_* environment variables)
   evaluate --config FILE|-      judge one image config JSON (or IMAGE) and print the decision as JSON
   policy check [DIR]            validate policy files without starting
-  alerts list|show|approve|reject   review tag-mutation alerts (talks to the admin API)
+  alerts list|show|approve|reject|reopen   review tag-mutation alerts (talks to the admin API)
+  tokens create|list|revoke     personal API tokens for the CLI and automation (talks to the admin API)
+  users hash                    bcrypt a password (stdin) for PULLGATE_USERS_FILE
   tags history REPO:TAG         what a tag has meant over time (talks to the admin API)
   decisions [--json] [filters]  query the decision log (talks to the admin API)
   log verify [--data-dir DIR] [--public-key FILE] [--checkpoint FILE]
@@ -41,6 +43,14 @@ async function main(argv: string[]): Promise<number> {
     case 'tags': {
       const { runTags } = await import('./cli/alerts.js');
       return runTags(rest);
+    }
+    case 'tokens': {
+      const { runTokens } = await import('./cli/tokens.js');
+      return runTokens(rest);
+    }
+    case 'users': {
+      const { runUsers } = await import('./cli/users.js');
+      return runUsers(rest);
     }
     case 'decisions': {
       const { runDecisions } = await import('./cli/decisions.js');

@@ -89,9 +89,11 @@ const decisionBody = z.strictObject({
 const reviewBody = z.strictObject({
   type: z.literal('review'),
   requestId: text(200).optional(),
-  /** The reviewer's authenticated name. */
+  /** The reviewer's authenticated name (`break-glass` for the shared admin token). */
   actor: text(200),
-  action: z.enum(['approve', 'reject', 'pin', 'unpin']),
+  /** How the actor was authenticated (src/auth/principal.ts). */
+  auth: z.enum(['password', 'token', 'admin-token']).optional(),
+  action: z.enum(['approve', 'reject', 'reopen', 'pin', 'unpin']),
   alertId: text(200).optional(),
   upstream: text(500).optional(),
   repository: text(500),

@@ -1,7 +1,15 @@
 /**
- * The admin API as the reviewers' commands (`alerts`, `tags`, `decisions`) call it: JSON over HTTP with the
- * bearer token from PULLGATE_ADMIN_TOKEN.
+ * The admin API as the reviewers' commands (`alerts`, `tags`, `decisions`, `tokens`) call it: JSON over HTTP
+ * with a bearer token — the reviewer's personal token from PULLGATE_TOKEN, else the break-glass
+ * PULLGATE_ADMIN_TOKEN.
  */
+export function adminToken(env: NodeJS.ProcessEnv): string | undefined {
+  const personal = env.PULLGATE_TOKEN;
+  if (personal !== undefined && personal !== '') return personal;
+  const shared = env.PULLGATE_ADMIN_TOKEN;
+  return shared === '' ? undefined : shared;
+}
+
 export interface ApiResult {
   status: number;
   body: unknown;

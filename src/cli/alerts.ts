@@ -1,23 +1,25 @@
 import { parseArgs } from 'node:util';
-import { summariseDiff } from '../notify/payload.js';
 import type { AlertView } from '../tags/alert-view.js';
 import type { TagHistoryView } from '../tags/history.js';
 
 const usage = `usage:
   pullgate alerts list [--status open|approved|rejected] [--repository R] [--tag T] [--upstream U] [--limit N] [--json]
   pullgate alerts show ID [--json]
-  pullgate alerts approve ID --reason TEXT [--reviewer NAME] [--json]
-  pullgate alerts reject ID --reason TEXT [--reviewer NAME] [--json]
+  pullgate alerts approve ID --reason TEXT [--json]
+  pullgate alerts reject ID --reason TEXT [--json]
+  pullgate alerts reopen ID --reason TEXT [--json]
   pullgate alerts history REPOSITORY:TAG [--upstream U] [--json]     (also: pullgate tags history ...)
 
 options:
   --server URL   the pullgate server (default $PULLGATE_SERVER or http://127.0.0.1:5000)
-  the admin token is read from PULLGATE_ADMIN_TOKEN
+  the token is read from PULLGATE_TOKEN (a personal token: pullgate tokens create), else from
+  PULLGATE_ADMIN_TOKEN (break-glass); reviews are recorded under the name the token belongs to
 
 exit status: 0 ok, 1 the server refused or could not be reached, 2 usage error
 `;
 
-import { type ApiResult, apiMessage, callAdmin as call } from './admin-client.js';
+import { type ApiResult, adminToken, apiMessage, callAdmin as call } from './admin-client.js';
+import { renderDiff } from './diff-text.js';
 
 class UsageError extends Error {}
 
@@ -60,13 +62,13 @@ function renderAlert(a: AlertView): string {
     `created   ${a.createdAt}`,
   ];
   if (a.decision !== null && a.decision !== undefined) lines.push(`decision  ${JSON.stringify(a.decision)}`);
-  const changes = summariseDiff(a.diff);
+  const changes = renderDiff(a.diff);
   if (changes.length > 0) {
     lines.push('changes:');
     for (const c of changes) lines.push(`  ${c}`);
   }
   for (const r of a.reviews ?? [])
-    lines.push(`review    ${r.action} by ${r.reviewer} at ${r.at}: ${r.reason}`);
+    lines.push(`review    ${r.action} by ${r.reviewer} (${r.auth}) at ${r.at}: ${r.reason}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -119,7 +121,6 @@ async function run(argv: string[], io: Io): Promise<number> {
       limit: { type: 'string' },
       cursor: { type: 'string' },
       reason: { type: 'string' },
-      reviewer: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -129,7 +130,7 @@ async function run(argv: string[], io: Io): Promise<number> {
   }
   const server = values.server ?? io.env.PULLGATE_SERVER ?? 'http://127.0.0.1:5000';
   if (!/^https?:\/\//.test(server)) throw new UsageError('--server must be an http:// or https:// URL');
-  const token = io.env.PULLGATE_ADMIN_TOKEN;
+  const token = adminToken(io.env);
   const json = values.json === true;
 
   let result: ApiResult;
@@ -171,18 +172,15 @@ async function run(argv: string[], io: Io): Promise<number> {
       break;
     }
     case 'approve':
-    case 'reject': {
+    case 'reject':
+    case 'reopen': {
       const id = positionalId(positionals);
       if (values.reason === undefined || values.reason.trim() === '')
         throw new UsageError(`${sub} needs --reason`);
-      const reviewer = values.reviewer ?? io.env.USER ?? io.env.LOGNAME;
-      if (reviewer === undefined || reviewer === '')
-        throw new UsageError(`${sub} needs --reviewer (or $USER)`);
-      result = await call(server, token, 'POST', `admin/alerts/${id}/${sub}`, {
-        reviewer,
-        reason: values.reason,
-      });
-      render = (body) => `${sub === 'approve' ? 'approved' : 'rejected'}\n${renderAlert(body as AlertView)}`;
+      // No --reviewer: the server records the name the token belongs to.
+      result = await call(server, token, 'POST', `admin/alerts/${id}/${sub}`, { reason: values.reason });
+      const done = { approve: 'approved', reject: 'rejected', reopen: 'reopened' }[sub];
+      render = (body) => `${done}\n${renderAlert(body as AlertView)}`;
       break;
     }
     case 'history': {

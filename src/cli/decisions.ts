@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { type ApiResult, apiMessage, callAdmin } from './admin-client.js';
+import { type ApiResult, adminToken, apiMessage, callAdmin } from './admin-client.js';
 
 export const decisionsUsage = `usage: pullgate decisions [--json] [filters] [--server URL]
 
-Queries the decision log through the running server's admin API (token from PULLGATE_ADMIN_TOKEN).
+Queries the decision log through the running server's admin API (token from PULLGATE_TOKEN, else PULLGATE_ADMIN_TOKEN).
 filters: --repository NAME  --digest DIGEST  --decision allow|warn|deny  --rule RULE  --client ADDR|USER
          --since TIME  --until TIME  --limit N  --cursor C
 Newest first. With --json, prints {"records":[...],"nextCursor":"..."}; otherwise one line per decision.
@@ -59,9 +59,9 @@ export async function runDecisions(argv: string[]): Promise<number> {
     /\/+$/,
     '',
   );
-  const token = process.env.PULLGATE_ADMIN_TOKEN;
+  const token = adminToken(process.env);
   if (!token) {
-    process.stderr.write('pullgate decisions: PULLGATE_ADMIN_TOKEN is not set\n');
+    process.stderr.write('pullgate decisions: neither PULLGATE_TOKEN nor PULLGATE_ADMIN_TOKEN is set\n');
     return 2;
   }
   const query = new URLSearchParams();

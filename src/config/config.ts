@@ -120,7 +120,15 @@ export interface Config {
     checkpointWebhookIntervalMs: number;
   };
   /** Webhook receivers for tag-mutation alerts, from PULLGATE_WEBHOOKS (JSON: the URLs may hold tokens). */
-  webhooks: { url: string; format: 'json' | 'slack' }[];
+  webhooks: { url: string; format: 'json' | 'slack'; secret?: string | undefined }[];
+  /** PULLGATE_USERS_FILE: the console's named reviewers; without it nobody can log in to /ui/. */
+  usersFile: string | undefined;
+  /** PULLGATE_PUBLIC_URL: how reviewers reach this server (links in notifications; https => Secure cookies). */
+  publicUrl: string | undefined;
+  /** Console sessions end after this much idle time or this age (PULLGATE_UI_IDLE_SECONDS / _MAX_SECONDS). */
+  session: { idleSeconds: number; maxSeconds: number };
+  /** Login attempts allowed per client address and per name in a window (PULLGATE_UI_LOGIN_*). */
+  loginLimit: { perAddress: number; perName: number; windowSeconds: number };
   manifestMaxBytes: number;
   configMaxBytes: number;
   upstreamTimeouts: { connectMs: number; headersMs: number; bodyMs: number };
@@ -164,10 +172,21 @@ const webhooksSchema = z.array(
       .url()
       .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL'),
     format: z.enum(['json', 'slack']).default('json'),
+    /**
+     * The environment variable holding this receiver's Standard Webhooks secret (`whsec_` + base64); the
+     * deliveries are then signed (webhook-id, webhook-timestamp, webhook-signature).
+     */
+    secretEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable')
+      .optional(),
   }),
 );
 
-function parseWebhooks(text: string | undefined): { url: string; format: 'json' | 'slack' }[] {
+function parseWebhooks(
+  text: string | undefined,
+  env: NodeJS.ProcessEnv,
+): { url: string; format: 'json' | 'slack'; secret?: string | undefined }[] {
   if (text === undefined || text.trim() === '') return [];
   let json: unknown;
   try {
@@ -186,7 +205,13 @@ function parseWebhooks(text: string | undefined): { url: string; format: 'json' 
         .join('\n'),
     );
   }
-  return result.data;
+  return result.data.map(({ secretEnv, ...r }, i) => {
+    if (secretEnv === undefined) return r;
+    const secret = env[secretEnv];
+    if (secret === undefined || secret === '')
+      throw new ConfigError(`environment PULLGATE_WEBHOOKS: ${i}.secretEnv: ${secretEnv} is not set`);
+    return { ...r, secret };
+  });
 }
 
 /** A C2SP note key name: no spaces, no `+`, no control characters (it is the first line of every checkpoint). */
@@ -412,7 +437,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       checkpointIntervalMs: 1000,
       checkpointWebhookIntervalMs: 60_000,
     },
-    webhooks: parseWebhooks(env.PULLGATE_WEBHOOKS),
+    webhooks: parseWebhooks(env.PULLGATE_WEBHOOKS, env),
+    usersFile:
+      env.PULLGATE_USERS_FILE === '' || env.PULLGATE_USERS_FILE === undefined
+        ? undefined
+        : abs(env.PULLGATE_USERS_FILE),
+    publicUrl:
+      env.PULLGATE_PUBLIC_URL === undefined || env.PULLGATE_PUBLIC_URL === ''
+        ? undefined
+        : parseOrThrow(httpUrl, env.PULLGATE_PUBLIC_URL, where('PULLGATE_PUBLIC_URL')),
+    session: {
+      idleSeconds: parseOrThrow(
+        z.coerce.number().int().min(1),
+        env.PULLGATE_UI_IDLE_SECONDS ?? 30 * 60,
+        where('PULLGATE_UI_IDLE_SECONDS'),
+      ),
+      maxSeconds: parseOrThrow(
+        z.coerce.number().int().min(1),
+        env.PULLGATE_UI_MAX_SECONDS ?? 12 * 3600,
+        where('PULLGATE_UI_MAX_SECONDS'),
+      ),
+    },
+    loginLimit: {
+      perAddress: parseOrThrow(
+        z.coerce.number().int().min(1),
+        env.PULLGATE_UI_LOGIN_PER_ADDRESS ?? 30,
+        where('PULLGATE_UI_LOGIN_PER_ADDRESS'),
+      ),
+      perName: parseOrThrow(
+        z.coerce.number().int().min(1),
+        env.PULLGATE_UI_LOGIN_PER_NAME ?? 5,
+        where('PULLGATE_UI_LOGIN_PER_NAME'),
+      ),
+      windowSeconds: parseOrThrow(
+        z.coerce.number().int().min(1),
+        env.PULLGATE_UI_LOGIN_WINDOW_SECONDS ?? 15 * 60,
+        where('PULLGATE_UI_LOGIN_WINDOW_SECONDS'),
+      ),
+    },
     // distribution-spec: registries SHOULD accept manifests up to 4 MiB; a proxy need not read more.
     manifestMaxBytes: 4 * 1024 * 1024,
     // The largest image config pullgate reads to judge it (and the largest JSON blob it judges by digest).

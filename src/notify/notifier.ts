@@ -1,3 +1,4 @@
+import { Webhook } from 'standardwebhooks';
 import { request } from 'undici';
 import type { Store } from '../store/open.js';
 import { Outbox, receiverId } from '../store/outbox.js';
@@ -24,7 +25,16 @@ export interface NotifierOptions {
   timeoutMs?: number;
   backoff?: { baseMs: number; maxMs: number };
   now?: () => Date;
+  /** PULLGATE_PUBLIC_URL: payloads link to the alert's console page under it. */
+  publicUrl?: string | undefined;
   onError?: (err: unknown, context: string) => void;
+  /** A delivery attempt failed (it is retried); the reason names no URL. */
+  onDeliveryFailed?: (failure: {
+    event: string;
+    alertId: number | null;
+    attempts: number;
+    reason: string;
+  }) => void;
 }
 
 /**
@@ -118,6 +128,12 @@ export class Notifier {
   private async deliver(row: OutboxRow): Promise<boolean> {
     const receiver = this.receivers.get(row.receiver);
     const fail = async (reason: string) => {
+      this.options.onDeliveryFailed?.({
+        event: row.event,
+        alertId: row.alert_id,
+        attempts: row.attempts + 1,
+        reason,
+      });
       await this.outbox.markFailed(
         row,
         reason,
@@ -138,19 +154,34 @@ export class Notifier {
     } else {
       const alert = await this.tags.alert(row.alert_id);
       if (alert === undefined) return fail('alert not found');
-      body = JSON.stringify(renderPayload(row.format, row.event, deliveryId, toAlertView(alert)));
+      body = JSON.stringify(
+        renderPayload(row.format, row.event, deliveryId, toAlertView(alert), this.options.publicUrl),
+      );
     }
     const timeout = this.options.timeoutMs ?? 10_000;
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': 'pullgate-webhook/1',
+      'idempotency-key': deliveryId,
+      'x-pullgate-event': row.event,
+    };
+    if (receiver.secret !== undefined) {
+      // Standard Webhooks (standardwebhooks.com): the id is stable across retries so a receiver can drop
+      // duplicates; the timestamp is this attempt's, so a replayed old delivery fails the receiver's tolerance.
+      const at = this.now();
+      headers['webhook-id'] = deliveryId;
+      headers['webhook-timestamp'] = String(Math.floor(at.getTime() / 1000));
+      try {
+        headers['webhook-signature'] = new Webhook(receiver.secret).sign(deliveryId, at, body);
+      } catch {
+        return fail('the receiver secret is not a valid Standard Webhooks secret');
+      }
+    }
     try {
       const res = await request(receiver.url, {
         method: 'POST',
         body,
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'pullgate-webhook/1',
-          'idempotency-key': deliveryId,
-          'x-pullgate-event': row.event,
-        },
+        headers,
         headersTimeout: timeout,
         bodyTimeout: timeout,
       });

@@ -11,7 +11,21 @@ export interface JsonPayload {
   event: string;
   deliveryId: string;
   alert: AlertView;
+  /** The alert's page in the console, when PULLGATE_PUBLIC_URL is set. */
+  consoleUrl?: string;
 }
+
+/** The console page of an alert under the public URL. */
+export function consoleUrl(publicUrl: string | undefined, alertId: number): string | undefined {
+  return publicUrl === undefined ? undefined : `${publicUrl.replace(/\/+$/, '')}/ui/alerts/${alertId}`;
+}
+
+const eventTitle: Record<string, string> = {
+  'alert.opened': 'changed',
+  'alert.approved': 'change approved',
+  'alert.rejected': 'change rejected',
+  'alert.reopened': 'change reopened for review',
+};
 
 function isDiff(d: AlertView['diff']): d is ImageDiff {
   return d !== null && 'platforms' in d;
@@ -53,19 +67,35 @@ export function renderPayload(
   event: string,
   deliveryId: string,
   alert: AlertView,
+  publicUrl?: string,
 ): unknown {
+  const url = consoleUrl(publicUrl, alert.id);
   if (format === 'json') {
-    const body: JsonPayload = { version: payloadVersion, event, deliveryId, alert };
+    const body: JsonPayload = {
+      version: payloadVersion,
+      event,
+      deliveryId,
+      alert,
+      ...(url ? { consoleUrl: url } : {}),
+    };
     return body;
   }
+  const last = alert.reviews?.[alert.reviews.length - 1];
   const title =
-    `pullgate: tag ${alert.repository}:${alert.tag} on ${alert.upstream} changed ` +
+    `pullgate: tag ${alert.repository}:${alert.tag} on ${alert.upstream} ${eventTitle[event] ?? 'changed'} ` +
     `(alert ${alert.id}, ${alert.severity}, action ${alert.action})`;
+  // Slack mrkdwn: <, > and & are control characters (api.slack.com/reference/surfaces/formatting#escaping).
+  const slackEscape = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const details = [
     `old: \`${alert.old.digest}\``,
     `new: \`${alert.new.digest}\``,
-    ...summariseDiff(alert.diff).map((l) => `• ${l}`),
-    `review: \`pullgate alerts show ${alert.id}\``,
+    ...summariseDiff(alert.diff).map((l) => `• ${slackEscape(l)}`),
+    ...(event !== 'alert.opened' && last !== undefined
+      ? [`${last.action} by ${slackEscape(last.reviewer)}: ${slackEscape(last.reason)}`]
+      : []),
+    url !== undefined
+      ? `review: <${url}|open alert ${alert.id} in the console>`
+      : `review: \`pullgate alerts show ${alert.id}\``,
   ].join('\n');
   return {
     text: title,

@@ -6,6 +6,8 @@ export const receiverSchema = z.strictObject({
     .url()
     .refine((u) => /^https?:\/\//.test(u), 'webhook url must be http:// or https://'),
   format: z.enum(['json', 'slack']).default('json'),
+  /** Standard Webhooks secret (`whsec_` + base64), read from the environment variable the config names. */
+  secret: z.string().min(1).optional(),
 });
 export const receiversSchema = z.array(receiverSchema);
 export type Receiver = z.infer<typeof receiverSchema>;

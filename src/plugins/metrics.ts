@@ -54,6 +54,12 @@ export class Metrics {
     help: '1 when the last policy load or reload succeeded, 0 when it failed (the files on disk are not in force)',
     registers: [this.registry],
   });
+  readonly webhookFailures = new Counter({
+    name: 'pullgate_webhook_delivery_failures_total',
+    help: 'Webhook delivery attempts that failed (each is retried), by event',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'pullgate_' });

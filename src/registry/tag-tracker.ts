@@ -17,7 +17,7 @@ export type TagEvent = 'first-seen' | 'unchanged' | 'moved' | 'pinned';
 
 /** What to serve for a tag after its history and the tag-mutation policy have had their say. */
 export type TagDecision =
-  | { kind: 'serve'; digest: string; event: TagEvent; alertId?: string }
+  | { kind: 'serve'; digest: string; event: TagEvent; alertId?: string; warning?: string }
   | { kind: 'refuse'; event: TagEvent; message: string; alertId?: string };
 
 export interface TagTracker {

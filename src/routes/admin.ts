@@ -8,16 +8,22 @@ import {
   type LatestCheckpoint,
   type RecordPage,
 } from '../audit/index.js';
+import { BREAK_GLASS_NAME, hasRole, type Principal } from '../auth/principal.js';
 import type { OciErrorCode } from '../oci/errors.js';
-import type { ReviewResult } from '../store/tag-store.js';
+import type { Role } from '../store/schema.js';
+import type { ReopenResult, ReviewResult } from '../store/tag-store.js';
+import type { TokenStore } from '../store/token-store.js';
 import type { AlertView } from '../tags/alert-view.js';
 import { toAlertView } from '../tags/alert-view.js';
 import type { TagHistory } from '../tags/history.js';
 
 export interface AdminDependencies {
   history: TagHistory;
-  /** PULLGATE_ADMIN_TOKEN; undefined or empty: the admin API refuses every request. */
+  /** PULLGATE_ADMIN_TOKEN, the break-glass credential; reviews made with it are recorded as `break-glass`. */
   token: string | undefined;
+  /** Personal API tokens; without them (and without `token`) the admin API refuses every request. */
+  tokens?: TokenStore;
+  now?: () => Date;
   /**
    * Maps a repository name as a client writes it (`nginx`, `ghcr.io/org/app`) to the upstream and the repository
    * on it, for `/admin/tags/history?name=`. Wire it to the upstream router.
@@ -29,8 +35,8 @@ export interface AdminDependencies {
   onReviewed?: (review: {
     requestId: string;
     alert: AlertView;
-    action: 'approve' | 'reject';
-    reviewer: string;
+    action: 'approve' | 'reject' | 'reopen';
+    reviewer: Principal;
     reason: string;
   }) => Promise<void>;
   /** Queries the decision log (`GET /admin/decisions`). */
@@ -98,10 +104,41 @@ const idParams = z.strictObject({
     .transform(Number),
 });
 
+// No reviewer field: the reviewer is whoever the credentials prove, never a name the client typed.
 const reviewBody = z.strictObject({
-  reviewer: z.string().trim().min(1, 'reviewer is required').max(200),
   reason: z.string().trim().min(1, 'reason is required').max(4000),
 });
+
+const tokenBody = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/, 'name must be 1-100 letters, digits, ".", "_", "@" or "-"'),
+  role: z.enum(['viewer', 'reviewer', 'admin']).default('reviewer'),
+  /** Days until the token stops working (default 90, at most 366). */
+  expiresInDays: z.number().int().min(1).max(366).default(90),
+});
+
+const tokenIdParams = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[1-9]\d{0,15}$/, 'token id must be a positive integer')
+    .transform(Number),
+});
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the admin API's authentication hook. */
+    principal?: Principal;
+  }
+}
+
+function need(request: FastifyRequest, role: Role): Principal {
+  const p = request.principal;
+  if (p === undefined || !hasRole(p, role)) {
+    throw new AdminError(403, 'FORBIDDEN', `this needs the ${role} role`);
+  }
+  return p;
+}
 
 const listQuery = z.strictObject({
   status: z.enum(['open', 'approved', 'rejected']).optional(),
@@ -140,8 +177,9 @@ const historyQuery = z
   .refine((q) => q.repository !== undefined || q.name !== undefined, 'repository (or name) is required');
 
 /**
- * The reviewer's JSON API under /admin. Every request needs `Authorization: Bearer <PULLGATE_ADMIN_TOKEN>`;
- * without a configured token nothing is served at all, so an unconfigured install cannot be reviewed by anyone.
+ * The reviewer's JSON API under /admin. Every request needs `Authorization: Bearer` with a personal API token
+ * (its name and role) or the break-glass PULLGATE_ADMIN_TOKEN (role admin, recorded as `break-glass`); with
+ * neither configured nothing is served at all, so an unconfigured install cannot be reviewed by anyone.
  */
 export async function adminRoutes(app: FastifyInstance, deps: AdminDependencies): Promise<void> {
   await app.register(
@@ -163,7 +201,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDependencies)
       );
 
       admin.addHook('onRequest', async (request, reply) => {
-        if (expected === undefined) {
+        if (expected === undefined && deps.tokens === undefined) {
           return sendError(
             reply,
             403,
@@ -171,13 +209,21 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDependencies)
             'the admin API is disabled: set PULLGATE_ADMIN_TOKEN on the server to enable it',
           );
         }
-        const match = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '');
-        // Hashing first gives equal lengths, so timingSafeEqual compares without leaking the token's length.
-        if (match?.[1] === undefined || !timingSafeEqual(sha256(match[1].trim()), expected)) {
-          reply.header('www-authenticate', 'Bearer realm="pullgate-admin"');
-          return sendError(reply, 401, 'UNAUTHORIZED', 'a valid admin bearer token is required');
+        const presented = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
+        if (presented !== undefined) {
+          // Hashing first gives equal lengths, so timingSafeEqual compares without leaking the token's length.
+          if (expected !== undefined && timingSafeEqual(sha256(presented), expected)) {
+            request.principal = { name: BREAK_GLASS_NAME, role: 'admin', via: 'admin-token' };
+            return undefined;
+          }
+          const token = await deps.tokens?.verify(presented, deps.now?.() ?? new Date());
+          if (token !== undefined) {
+            request.principal = { name: token.name, role: token.role, via: 'token' };
+            return undefined;
+          }
         }
-        return undefined;
+        reply.header('www-authenticate', 'Bearer realm="pullgate-admin"');
+        return sendError(reply, 401, 'UNAUTHORIZED', 'a valid admin bearer token is required');
       });
 
       admin.get('/alerts', async (request: FastifyRequest) => {
@@ -208,30 +254,30 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDependencies)
       });
 
       const review = (action: 'approve' | 'reject') => async (request: FastifyRequest) => {
+        const reviewer = need(request, 'reviewer');
         const { id } = parse(idParams, request.params, 'alert id');
-        const body = parse(
-          reviewBody,
-          request.body ?? undefined,
-          'body (expected JSON {"reviewer": "...", "reason": "..."})',
-        );
+        const body = parse(reviewBody, request.body ?? undefined, 'body (expected JSON {"reason": "..."})');
         const result: ReviewResult =
           action === 'approve'
-            ? await deps.history.approve(id, body.reviewer, body.reason)
-            : await deps.history.reject(id, body.reviewer, body.reason);
+            ? await deps.history.approve(id, reviewer.name, body.reason, reviewer.via)
+            : await deps.history.reject(id, reviewer.name, body.reason, reviewer.via);
         switch (result.kind) {
           case 'not-found':
             throw new AdminError(404, 'ALERT_NOT_FOUND', `alert ${id} does not exist`);
           case 'already-reviewed':
             throw new AdminError(409, 'ALREADY_REVIEWED', `alert ${id} was already ${result.alert.status}`);
           case 'reviewed': {
-            request.log.info({ alertId: id, action, reviewer: body.reviewer }, 'tag-mutation alert reviewed');
+            request.log.info(
+              { alertId: id, action, reviewer: reviewer.name, via: reviewer.via },
+              'tag-mutation alert reviewed',
+            );
             const alert = await deps.history.alert(id);
             if (alert !== undefined) {
               await deps.onReviewed?.({
                 requestId: request.id,
                 alert,
                 action,
-                reviewer: body.reviewer,
+                reviewer,
                 reason: body.reason,
               });
             }
@@ -241,6 +287,75 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDependencies)
       };
       admin.post('/alerts/:id/approve', review('approve'));
       admin.post('/alerts/:id/reject', review('reject'));
+      admin.post('/alerts/:id/reopen', async (request: FastifyRequest) => {
+        const reviewer = need(request, 'reviewer');
+        const { id } = parse(idParams, request.params, 'alert id');
+        const body = parse(reviewBody, request.body ?? undefined, 'body (expected JSON {"reason": "..."})');
+        const result: ReopenResult = await deps.history.reopen(id, reviewer.name, body.reason, reviewer.via);
+        switch (result.kind) {
+          case 'not-found':
+            throw new AdminError(404, 'ALERT_NOT_FOUND', `alert ${id} does not exist`);
+          case 'not-reviewed':
+            throw new AdminError(409, 'NOT_REVIEWED', `alert ${id} is open`);
+          case 'superseded':
+            throw new AdminError(
+              409,
+              'SUPERSEDED',
+              `alert ${id} cannot be reopened: the tag has been reviewed or has moved again since`,
+            );
+          case 'reopened': {
+            request.log.info(
+              { alertId: id, reviewer: reviewer.name, via: reviewer.via },
+              'tag-mutation alert reopened',
+            );
+            const alert = await deps.history.alert(id);
+            if (alert !== undefined) {
+              await deps.onReviewed?.({
+                requestId: request.id,
+                alert,
+                action: 'reopen',
+                reviewer,
+                reason: body.reason,
+              });
+            }
+            return alert;
+          }
+        }
+      });
+
+      admin.get('/whoami', async (request: FastifyRequest) => need(request, 'viewer'));
+
+      admin.get('/tokens', async (request: FastifyRequest) => {
+        need(request, 'admin');
+        return { tokens: (await deps.tokens?.list()) ?? [] };
+      });
+      admin.post('/tokens', async (request: FastifyRequest, reply: FastifyReply) => {
+        const creator = need(request, 'admin');
+        if (deps.tokens === undefined) throw new AdminError(404, 'NOT_FOUND', 'tokens are not available');
+        const body = parse(tokenBody, request.body ?? undefined, 'body (expected JSON {"name": "...", ...})');
+        const now = deps.now?.() ?? new Date();
+        const created = await deps.tokens.create({
+          name: body.name,
+          role: body.role,
+          createdBy: creator.name,
+          at: now,
+          expiresAt: new Date(now.getTime() + body.expiresInDays * 86_400_000),
+        });
+        request.log.info(
+          { tokenId: created.view.id, name: body.name, createdBy: creator.name },
+          'api token created',
+        );
+        // The only time the token is ever shown.
+        return reply.code(201).send({ ...created.view, token: created.token });
+      });
+      admin.delete('/tokens/:id', async (request: FastifyRequest) => {
+        const by = need(request, 'admin');
+        const { id } = parse(tokenIdParams, request.params, 'token id');
+        if (deps.tokens === undefined || !(await deps.tokens.revoke(id, deps.now?.() ?? new Date())))
+          throw new AdminError(404, 'TOKEN_NOT_FOUND', `token ${id} does not exist or is already revoked`);
+        request.log.info({ tokenId: id, revokedBy: by.name }, 'api token revoked');
+        return { revoked: id };
+      });
 
       admin.get('/decisions', async (request: FastifyRequest) => {
         if (deps.decisions === undefined)

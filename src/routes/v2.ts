@@ -209,6 +209,7 @@ async function serveManifest(
   const reference = referenceString(req.reference);
   let resolution: TagResolution | undefined;
   let tagEvent: TagEvent | undefined;
+  let tagWarning: string | undefined;
   let digest = req.reference.kind === 'digest' ? req.reference.digest : undefined;
   const record = (
     verdict: Verdict,
@@ -259,6 +260,7 @@ async function serveManifest(
       );
     }
     digest = parseDigest(decision.digest);
+    tagWarning = decision.warning;
   }
   if (digest === undefined) {
     throw new RegistryError('UNAVAILABLE', 'upstream answered with an invalid digest', { status: 502 });
@@ -280,6 +282,7 @@ async function serveManifest(
     );
   }
   const warnings = verdict.kind === 'warn' ? [...verdict.warnings] : [];
+  if (tagWarning !== undefined) warnings.push(tagWarning);
   if (resolution?.source === 'stale') {
     warnings.push(
       `upstream unavailable; serving the last known digest for this tag (${resolution.staleReason ?? 'error'})`,

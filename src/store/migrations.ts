@@ -199,12 +199,46 @@ function outboxPayload(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Named reviewers (issue 12): personal API tokens and console sessions, both stored as sha256 of the secret (the
+ * secret itself is shown once and never kept), and how each review was authenticated.
+ */
+function reviewers(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await idColumn(dialect, db.schema.createTable('api_tokens'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text')
+        .addColumn('revoked_at', 'text')
+        .addColumn('last_used_at', 'text')
+        .execute();
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('last_seen_at', 'text', (c) => c.notNull())
+        .execute();
+      // Reviews written before this migration were made with the shared admin token and a typed name.
+      await db.schema
+        .alterTable('reviews')
+        .addColumn('auth', 'text', (c) => c.notNull().defaultTo('typed-name'))
+        .execute();
+    },
+  };
+}
+
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     getMigrations: async () => ({
       '0001_initial': initial(dialect),
       '0002_config_allowances': configAllowances,
       '0003_outbox_payload': outboxPayload(dialect),
+      '0004_reviewers': reviewers(dialect),
     }),
   };
 }

@@ -13,6 +13,8 @@ export interface Database {
   reviews: ReviewsTable;
   outbox: OutboxTable;
   config_allowances: ConfigAllowancesTable;
+  api_tokens: ApiTokensTable;
+  sessions: SessionsTable;
 }
 
 /** One image config the policy gate allowed for one client under one policy version. */
@@ -96,7 +98,10 @@ export interface AlertsTable {
   updated_at: string;
 }
 
-export type ReviewAction = 'approve' | 'reject';
+export type ReviewAction = 'approve' | 'reject' | 'reopen';
+
+/** How a reviewer proved who they are (src/auth/principal.ts); `typed-name` only on reviews from before 0002. */
+export type AuthMethod = 'password' | 'token' | 'admin-token' | 'typed-name';
 
 export interface ReviewsTable {
   id: Generated<number>;
@@ -105,6 +110,7 @@ export interface ReviewsTable {
   reviewer: string;
   reason: string;
   created_at: string;
+  auth: Generated<AuthMethod>;
 }
 
 export type OutboxFormat = 'json' | 'slack';
@@ -128,6 +134,32 @@ export interface OutboxTable {
   payload: string | null;
 }
 
+export type Role = 'viewer' | 'reviewer' | 'admin';
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  /** Who acts with the token: a user's name, or an automation's (`ci-bot`). */
+  name: string;
+  role: Role;
+  /** sha256 hex of the token; the token is shown once, when it is created. */
+  token_hash: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface SessionsTable {
+  /** sha256 hex of the session cookie's value. */
+  id_hash: string;
+  user_name: string;
+  created_at: string;
+  last_seen_at: string;
+}
+
+export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type SessionRow = Selectable<SessionsTable>;
 export type TagObservationRow = Selectable<TagObservationsTable>;
 export type TagStateRow = Selectable<TagStateTable>;
 export type IndexChildRow = Selectable<IndexChildrenTable>;

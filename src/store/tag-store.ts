@@ -3,12 +3,14 @@ import { enqueueEvent, type OutboxReceiver } from './outbox.js';
 import type {
   AlertRow,
   AlertStatus,
+  AuthMethod,
   Database,
   IndexChildRow,
   ManifestKind,
   NewAlert,
   ReviewAction,
   ReviewRow,
+  Severity,
   TagObservationRow,
   TagStateRow,
 } from './schema.js';
@@ -40,6 +42,7 @@ export interface AlertFilter {
   upstream?: string | undefined;
   repository?: string | undefined;
   tag?: string | undefined;
+  severity?: Severity | undefined;
   /** Only alerts with an id below this one (the previous page's `nextCursor`). */
   before?: number | undefined;
   limit: number;
@@ -49,6 +52,19 @@ export type ReviewResult =
   | { kind: 'reviewed'; alert: AlertRow; review: ReviewRow }
   | { kind: 'not-found' }
   | { kind: 'already-reviewed'; alert: AlertRow };
+
+export type ReopenResult =
+  | { kind: 'reopened'; alert: AlertRow; review: ReviewRow }
+  | { kind: 'not-found' }
+  | { kind: 'not-reviewed'; alert: AlertRow }
+  /** The tag has moved on since the review (a later approval or a later alert): reopening would rewrite it. */
+  | { kind: 'superseded'; alert: AlertRow };
+
+/** Who reviews, and whom to tell: the review's event is enqueued in the review's own transaction. */
+export interface ReviewContext {
+  auth?: AuthMethod;
+  receivers?: readonly OutboxReceiver[];
+}
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -220,6 +236,7 @@ export class TagStore {
     if (filter.upstream !== undefined) q = q.where('upstream', '=', filter.upstream);
     if (filter.repository !== undefined) q = q.where('repository', '=', filter.repository);
     if (filter.tag !== undefined) q = q.where('tag', '=', filter.tag);
+    if (filter.severity !== undefined) q = q.where('severity', '=', filter.severity);
     if (filter.before !== undefined) q = q.where('id', '<', filter.before);
     return q.orderBy('id', 'desc').limit(filter.limit).execute();
   }
@@ -250,6 +267,51 @@ export class TagStore {
       .executeTakeFirst();
   }
 
+  /** The console's queue: open alerts first, then newest first; `offset` pages. */
+  async queue(filter: Omit<AlertFilter, 'before'> & { offset: number }): Promise<AlertRow[]> {
+    let q = this.db.selectFrom('alerts').selectAll();
+    if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+    if (filter.upstream !== undefined) q = q.where('upstream', '=', filter.upstream);
+    if (filter.repository !== undefined) q = q.where('repository', '=', filter.repository);
+    if (filter.tag !== undefined) q = q.where('tag', '=', filter.tag);
+    if (filter.severity !== undefined) q = q.where('severity', '=', filter.severity);
+    return q
+      .orderBy(sql`case when status = 'open' then 0 else 1 end`)
+      .orderBy('id', 'desc')
+      .limit(filter.limit)
+      .offset(filter.offset)
+      .execute();
+  }
+
+  /** How many alerts there are by status (for the queue's counts), under the same filters but status. */
+  async countByStatus(
+    filter: Pick<AlertFilter, 'upstream' | 'repository' | 'tag' | 'severity'>,
+  ): Promise<Record<AlertStatus, number>> {
+    let q = this.db
+      .selectFrom('alerts')
+      .select(['status', (eb) => eb.fn.countAll<number | string | bigint>().as('n')])
+      .groupBy('status');
+    if (filter.upstream !== undefined) q = q.where('upstream', '=', filter.upstream);
+    if (filter.repository !== undefined) q = q.where('repository', '=', filter.repository);
+    if (filter.tag !== undefined) q = q.where('tag', '=', filter.tag);
+    if (filter.severity !== undefined) q = q.where('severity', '=', filter.severity);
+    const counts: Record<AlertStatus, number> = { open: 0, approved: 0, rejected: 0 };
+    for (const r of await q.execute()) counts[r.status] = Number(r.n);
+    return counts;
+  }
+
+  /** Upstreams and repositories that have alerts (the queue's filter choices). */
+  async alertPlaces(): Promise<{ upstream: string; repository: string }[]> {
+    return this.db
+      .selectFrom('alerts')
+      .select(['upstream', 'repository'])
+      .distinct()
+      .orderBy('upstream')
+      .orderBy('repository')
+      .limit(500)
+      .execute();
+  }
+
   async alertsForTag(key: TagKey): Promise<AlertRow[]> {
     return whereTag(this.db.selectFrom('alerts').selectAll(), key).orderBy('id', 'asc').execute();
   }
@@ -274,7 +336,9 @@ export class TagStore {
     reviewer: string,
     reason: string,
     at: string,
+    context: ReviewContext = {},
   ): Promise<ReviewResult> {
+    if (action === 'reopen') throw new Error('use reopen() to reopen an alert');
     return this.db.transaction().execute(async (trx) => {
       const status: AlertStatus = action === 'approve' ? 'approved' : 'rejected';
       const updated = await trx
@@ -290,9 +354,17 @@ export class TagStore {
       }
       const review = await trx
         .insertInto('reviews')
-        .values({ alert_id: id, action, reviewer, reason, created_at: at })
+        .values({
+          alert_id: id,
+          action,
+          reviewer,
+          reason,
+          created_at: at,
+          auth: context.auth ?? 'typed-name',
+        })
         .returningAll()
         .executeTakeFirstOrThrow();
+      await enqueueEvent(trx, context.receivers ?? [], `alert.${status}`, id, at);
       if (action === 'approve') {
         await upsertApproval(
           trx,
@@ -305,6 +377,69 @@ export class TagStore {
         );
       } else await this.pinFor(trx, updated, at);
       return { kind: 'reviewed', alert: updated, review };
+    });
+  }
+
+  /**
+   * Reopens a reviewed alert, undoing what its review did to the tag: a reject's pin is set back to what the
+   * alert's action implies before review; an approval is undone (the old digest is the approved one again) only
+   * while nothing has happened to the tag since, else `superseded`.
+   */
+  async reopen(id: number, reviewer: string, reason: string, at: string, context: ReviewContext = {}) {
+    return this.db.transaction().execute(async (trx): Promise<ReopenResult> => {
+      const alert = await trx.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
+      if (alert === undefined) return { kind: 'not-found' };
+      if (alert.status === 'open') return { kind: 'not-reviewed', alert };
+      const later = await whereTag(trx.selectFrom('alerts').select('id'), alert)
+        .where('kind', '=', alert.kind)
+        .where('generation', '>', alert.generation)
+        .executeTakeFirst();
+      const state = await whereTag(trx.selectFrom('tag_state').selectAll(), alert)
+        .where('kind', '=', alert.kind)
+        .executeTakeFirst();
+      if (state === undefined || later !== undefined) return { kind: 'superseded', alert };
+      if (alert.status === 'approved') {
+        if (state.approved_digest !== alert.new_digest || state.generation !== alert.generation + 1)
+          return { kind: 'superseded', alert };
+      } else if (state.approved_digest !== alert.old_digest || state.generation !== alert.generation) {
+        return { kind: 'superseded', alert };
+      }
+      const updated = await trx
+        .updateTable('alerts')
+        .set({ status: 'open', updated_at: at })
+        .where('id', '=', id)
+        .where('status', '=', alert.status)
+        .returningAll()
+        .executeTakeFirst();
+      if (updated === undefined) return { kind: 'superseded', alert };
+      await whereTag(
+        trx.updateTable('tag_state').set({
+          approved_digest: alert.old_digest,
+          approved_media_type: alert.old_media_type,
+          generation: alert.generation,
+          // As before any review: a pin-action tag stays pinned to the old digest, the others are decided again
+          // on the next resolution (deny refuses, alert serves the new digest).
+          pinned: alert.action === 'pin' ? 1 : 0,
+          updated_at: at,
+        }),
+        alert,
+      )
+        .where('kind', '=', alert.kind)
+        .execute();
+      const review = await trx
+        .insertInto('reviews')
+        .values({
+          alert_id: id,
+          action: 'reopen',
+          reviewer,
+          reason,
+          created_at: at,
+          auth: context.auth ?? 'typed-name',
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await enqueueEvent(trx, context.receivers ?? [], 'alert.reopened', id, at);
+      return { kind: 'reopened', alert: updated, review };
     });
   }
 

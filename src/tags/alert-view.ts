@@ -1,4 +1,11 @@
-import type { AlertRow, AlertStatus, ReviewRow, Severity } from '../store/schema.js';
+import type {
+  AlertRow,
+  AlertStatus,
+  AuthMethod,
+  ReviewAction,
+  ReviewRow,
+  Severity,
+} from '../store/schema.js';
 import type { ImageDiff } from './diff.js';
 
 export interface DigestSighting {
@@ -9,8 +16,11 @@ export interface DigestSighting {
 }
 
 export interface ReviewView {
-  action: 'approve' | 'reject';
+  action: ReviewAction;
+  /** The authenticated name (`break-glass` for the shared admin token). */
   reviewer: string;
+  /** How the reviewer was authenticated. */
+  auth: AuthMethod;
   reason: string;
   at: string;
 }
@@ -74,6 +84,7 @@ export function toAlertView(row: AlertRow, reviews?: readonly ReviewRow[]): Aler
     view.reviews = reviews.map((r) => ({
       action: r.action,
       reviewer: r.reviewer,
+      auth: r.auth,
       reason: r.reason,
       at: r.created_at,
     }));

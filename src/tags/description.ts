@@ -16,6 +16,8 @@ export interface PlatformDescription {
   /** Env variable name → keyed hash (HMAC) of its value: enough to tell "changed", useless to recover it. */
   env: Record<string, string>;
   layers: string[];
+  /** Layer digest → size in bytes, from the manifest's descriptors. */
+  layerSizes?: Record<string, number>;
   created: string | null;
   /** Manifest (and enclosing index) annotations. */
   annotations: Record<string, string>;
@@ -95,6 +97,7 @@ export function describePlatform(parts: PlatformParts, hashEnv: EnvHasher): Plat
     labels: { ...(c.Labels ?? {}) },
     env,
     layers: parts.manifest.layers.map((l: Descriptor) => l.digest),
+    layerSizes: Object.fromEntries(parts.manifest.layers.map((l: Descriptor) => [l.digest, l.size])),
     created: parts.config.created ?? null,
     annotations: { ...(parts.indexAnnotations ?? {}), ...(parts.manifest.annotations ?? {}) },
   };

@@ -16,7 +16,8 @@ export interface PlatformDiff {
   labels?: { added: Record<string, string>; removed: string[]; changed: Record<string, Change<string>> };
   /** Names only: env values are never shown, not even hashed. */
   env?: { added: string[]; removed: string[]; changed: string[] };
-  layers?: { added: string[]; removed: string[] };
+  /** `sizes`: bytes of each added or removed layer, when the manifests said. */
+  layers?: { added: string[]; removed: string[]; sizes?: Record<string, number> };
   created?: Change<string | null>;
   /** `org.opencontainers.image.base.*` annotations (image-spec annotations.md). */
   baseImage?: Record<string, Change<string | null>>;
@@ -78,7 +79,13 @@ export function diffPlatform(a: PlatformDescription, b: PlatformDescription): Pl
   const env = keysDiff(a.env, b.env);
   if (env.added.length + env.removed.length + env.changed.length > 0) d.env = env;
   const layers = setDiff(a.layers, b.layers);
-  if (layers.added.length + layers.removed.length > 0) d.layers = layers;
+  if (layers.added.length + layers.removed.length > 0) {
+    const known = { ...(a.layerSizes ?? {}), ...(b.layerSizes ?? {}) };
+    const sizes = Object.fromEntries(
+      [...layers.added, ...layers.removed].flatMap((l) => (known[l] !== undefined ? [[l, known[l]]] : [])),
+    );
+    d.layers = Object.keys(sizes).length > 0 ? { ...layers, sizes } : layers;
+  }
   if (a.created !== b.created) d.created = { from: a.created, to: b.created };
   const baseKeys = new Set(
     [...Object.keys(a.annotations), ...Object.keys(b.annotations)].filter((k) => k.startsWith(basePrefix)),

@@ -2,8 +2,14 @@ import { isIndexMediaType } from '../oci/media-types.js';
 import type { TagDecision, TagObservation, TagTracker } from '../registry/tag-tracker.js';
 import type { Store } from '../store/open.js';
 import type { OutboxReceiver } from '../store/outbox.js';
-import type { AlertRow, ManifestKind, TagStateRow } from '../store/schema.js';
-import { type ObservationInput, type ReviewResult, type TagKey, TagStore } from '../store/tag-store.js';
+import type { AlertRow, AuthMethod, ManifestKind, TagStateRow } from '../store/schema.js';
+import {
+  type ObservationInput,
+  type ReopenResult,
+  type ReviewResult,
+  type TagKey,
+  TagStore,
+} from '../store/tag-store.js';
 import type { Route } from '../upstream/router.js';
 import { type AlertView, toAlertView } from './alert-view.js';
 import { classifyObservation, type KnownDigest } from './classify-observation.js';
@@ -11,6 +17,7 @@ import type { Describe } from './describer.js';
 import type { ImageDescription } from './description.js';
 import { diffImages } from './diff.js';
 import { defaultTagMutationSettings, type TagMutationSettings, tagMutationRule } from './mutation-policy.js';
+import { raiseSeverity, severityReasons } from './severity.js';
 
 export interface TagHistoryOptions {
   store: Store;
@@ -23,6 +30,8 @@ export interface TagHistoryOptions {
   policyDecision?: (route: Route, digest: string, signal: AbortSignal) => Promise<unknown>;
   /** Called after this process opened an alert (e.g. to wake the notifier). */
   onAlertOpened?: (alert: AlertView) => void;
+  /** Called after this process reviewed or reopened an alert, whose webhook events are then queued. */
+  onAlertReviewed?: (alert: AlertView) => void;
   onError?: (err: unknown, context: string) => void;
   now?: () => Date;
   /** Descriptions kept in memory (an optimisation: the store is the record). */
@@ -222,11 +231,21 @@ export class TagHistory implements TagTracker {
     }
     const alertId = String(alert.id);
     if (alert.status === 'approved') return { kind: 'serve', digest: obs.digest, event: 'moved', alertId };
-    if (state.pinned === 1 || alert.status === 'rejected') return { ...served, alertId };
+    if (alert.status === 'rejected') return { ...served, alertId };
+    // RFC 9111 section 5.5: 299 is a persistent miscellaneous warning; a client (or its operator) learns that the
+    // digest served is not the one the upstream names now.
+    const awaiting = {
+      ...served,
+      alertId,
+      warning:
+        `tag pinned to ${state.approved_digest}: the upstream now points to ${obs.digest}, ` +
+        `which awaits review (alert ${alertId})`,
+    };
+    if (state.pinned === 1) return awaiting;
     switch (rule.action) {
       case 'pin':
         await this.tags.setPinned(key, state.kind, true, at);
-        return { ...served, alertId };
+        return awaiting;
       case 'deny':
         return {
           kind: 'refuse',
@@ -289,7 +308,7 @@ export class TagHistory implements TagTracker {
         diff: JSON.stringify(diff),
         decision: decision === null ? null : JSON.stringify(decision),
         action: rule.action,
-        severity: rule.severity,
+        severity: raiseSeverity(rule.severity, severityReasons(diff, decision)),
         status: 'open',
         created_at: at,
         updated_at: at,
@@ -338,15 +357,42 @@ export class TagHistory implements TagTracker {
     return d;
   }
 
-  async approve(alertId: number, reviewer: string, reason: string): Promise<ReviewResult> {
-    const result = await this.tags.review(alertId, 'approve', reviewer, reason, this.now().toISOString());
-    if (result.kind === 'reviewed') this.forgetRepeats(result.alert);
+  async approve(alertId: number, reviewer: string, reason: string, auth?: AuthMethod): Promise<ReviewResult> {
+    return this.review(alertId, 'approve', reviewer, reason, auth);
+  }
+
+  async reject(alertId: number, reviewer: string, reason: string, auth?: AuthMethod): Promise<ReviewResult> {
+    return this.review(alertId, 'reject', reviewer, reason, auth);
+  }
+
+  private async review(
+    alertId: number,
+    action: 'approve' | 'reject',
+    reviewer: string,
+    reason: string,
+    auth: AuthMethod | undefined,
+  ): Promise<ReviewResult> {
+    const result = await this.tags.review(alertId, action, reviewer, reason, this.now().toISOString(), {
+      ...(auth !== undefined ? { auth } : {}),
+      receivers: this.options.receivers ?? [],
+    });
+    if (result.kind === 'reviewed') {
+      this.forgetRepeats(result.alert);
+      this.options.onAlertReviewed?.(toAlertView(result.alert));
+    }
     return result;
   }
 
-  async reject(alertId: number, reviewer: string, reason: string): Promise<ReviewResult> {
-    const result = await this.tags.review(alertId, 'reject', reviewer, reason, this.now().toISOString());
-    if (result.kind === 'reviewed') this.forgetRepeats(result.alert);
+  /** Sets a reviewed alert back to open (undoing its review's effect on the tag, see TagStore.reopen). */
+  async reopen(alertId: number, reviewer: string, reason: string, auth?: AuthMethod): Promise<ReopenResult> {
+    const result = await this.tags.reopen(alertId, reviewer, reason, this.now().toISOString(), {
+      ...(auth !== undefined ? { auth } : {}),
+      receivers: this.options.receivers ?? [],
+    });
+    if (result.kind === 'reopened') {
+      this.forgetRepeats(result.alert);
+      this.options.onAlertReviewed?.(toAlertView(result.alert));
+    }
     return result;
   }
 

@@ -3,6 +3,7 @@ import { openStore, type Store } from '../../../src/store/open.js';
 import { type Postgres, startPostgres } from '../../helpers/postgres.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
 import { exercisePayloadEvents, exerciseStore } from './crud-cases.js';
+import { exerciseReviewerTables } from './reviewer-cases.js';
 
 describe('store on a real PostgreSQL 15', () => {
   let pg: Postgres;
@@ -26,5 +27,9 @@ describe('store on a real PostgreSQL 15', () => {
 
   it('keeps events that carry their own body and no alert (log.checkpoint)', async () => {
     await exercisePayloadEvents(store);
+  });
+
+  it('keeps tokens, sessions and the review queue', async () => {
+    await exerciseReviewerTables(store);
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../../src/store/open.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
 import { exercisePayloadEvents, exerciseStore } from './crud-cases.js';
+import { exerciseReviewerTables } from './reviewer-cases.js';
 
 describe('store on SQLite', () => {
   let dir: TempDir;
@@ -26,5 +27,9 @@ describe('store on SQLite', () => {
 
   it('keeps events that carry their own body and no alert (log.checkpoint)', async () => {
     await exercisePayloadEvents(store);
+  });
+
+  it('keeps tokens, sessions and the review queue', async () => {
+    await exerciseReviewerTables(store);
   });
 });

@@ -76,7 +76,7 @@ describe('pullgate alerts over the admin API', () => {
     expect((await cli(['show', '4242', '--server', server])).code).toBe(1);
   });
 
-  it('approves with the reviewer from $USER, then refuses a second review, and shows the tag history', async () => {
+  it('approves under the name the token proves (not $USER), then refuses a second review, and shows the tag history', async () => {
     const approve = await cli([
       'approve',
       String(alertId),
@@ -86,7 +86,8 @@ describe('pullgate alerts over the admin API', () => {
       server,
     ]);
     expect(approve.code).toBe(0);
-    expect(approve.out).toContain('approve by tester');
+    expect(approve.out).toContain('approve by break-glass (admin-token)');
+    expect(approve.out).not.toContain('tester');
     const reject = await cli(['reject', String(alertId), '--reason', 'late', '--server', server]);
     expect(reject.code).toBe(1);
     expect(reject.err).toContain('ALREADY_REVIEWED');
