@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { summariseDiff } from '../notify/payload.js';
 import type { AlertView } from '../tags/alert-view.js';
 import type { TagHistoryView } from '../tags/history.js';
+import { type ApiResult, apiMessage, callAdmin as call } from './admin-client.js';
+import { defaultServerUrl, serverHelp, tokenHint } from './server-url.js';
 
 const usage = `usage:
   pullgate alerts list [--status open|approved|rejected] [--repository R] [--tag T] [--upstream U] [--limit N] [--json]
@@ -11,13 +13,10 @@ const usage = `usage:
   pullgate alerts history REPOSITORY:TAG [--upstream U] [--json]     (also: pullgate tags history ...)
 
 options:
-  --server URL   the pullgate server (default $PULLGATE_SERVER or http://127.0.0.1:5000)
-  the admin token is read from PULLGATE_ADMIN_TOKEN
+${serverHelp}
 
 exit status: 0 ok, 1 the server refused or could not be reached, 2 usage error
 `;
-
-import { type ApiResult, apiMessage, callAdmin as call } from './admin-client.js';
 
 class UsageError extends Error {}
 
@@ -127,7 +126,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     (sub === undefined ? io.err : io.out)(usage);
     return sub === undefined ? 2 : 0;
   }
-  const server = values.server ?? io.env.PULLGATE_SERVER ?? 'http://127.0.0.1:5000';
+  const server = values.server ?? defaultServerUrl(io.env);
   if (!/^https?:\/\//.test(server)) throw new UsageError('--server must be an http:// or https:// URL');
   const token = io.env.PULLGATE_ADMIN_TOKEN;
   const json = values.json === true;
@@ -199,7 +198,7 @@ async function run(argv: string[], io: Io): Promise<number> {
       throw new UsageError(`unknown alerts command ${sub}`);
   }
   if (result.status < 200 || result.status >= 300) {
-    io.err(`pullgate: ${apiMessage(result)}\n`);
+    io.err(`pullgate: ${apiMessage(result)}${tokenHint(result.status, io.env)}\n`);
     return 1;
   }
   io.out(json ? `${JSON.stringify(result.body, null, 2)}\n` : render(result.body));
@@ -237,6 +236,10 @@ export async function runAlerts(argv: string[], io: Io = defaultIo): Promise<num
 /** `pullgate tags history REPOSITORY:TAG`: the same as `pullgate alerts history`. */
 export async function runTags(argv: string[], io: Io = defaultIo): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
+    io.out(usage);
+    return 0;
+  }
   if (sub !== 'history') {
     io.err(`pullgate: expected "tags history REPOSITORY:TAG"\n${usage}`);
     return 2;
