@@ -413,7 +413,7 @@ async function passThroughListing(
     headers: request.headers.accept ? { accept: request.headers.accept } : {},
     signal,
   });
-  await requireOk(res, listing === 'tags/list' ? 'tags' : 'manifest', route.upstream.host);
+  await requireOk(res, listing === 'tags/list' ? 'tags' : 'manifest', route.upstream.name);
   const link = firstHeader(res.headers[header.link]);
   if (link !== undefined) {
     const ns = request.query.ns;
