@@ -108,6 +108,7 @@ async function wire(
   const defaultUpstream = new UpstreamClient(config.defaultUpstream, clientOptions);
   const upstreams = config.upstreams.map((u) => new UpstreamClient(u, clientOptions));
   const upstreamConfigs = new Map([config.defaultUpstream, ...config.upstreams].map((u) => [u.host, u]));
+  const upstreamName = (host: string) => upstreamConfigs.get(host)?.name ?? host;
   const router = new UpstreamRouter({
     defaultUpstream,
     defaultLibraryPrefix: config.defaultUpstream.libraryPrefix,
@@ -186,6 +187,7 @@ async function wire(
   const notifier = new Notifier({
     store,
     receivers: config.webhooks,
+    upstreamName,
     onError: (err, context) => app.log.warn({ err, context }, 'failed to deliver a webhook'),
   });
   closers.push(() => notifier.stop());
@@ -202,6 +204,7 @@ async function wire(
     store,
     describe: createDescriber({ manifests, configs, envKey: await store.secret('env-hmac') }),
     receivers: config.webhooks,
+    upstreamName,
     settings: tagMutationSettings,
     policyDecision: async (route, digest, signal) => {
       const parsed = parseDigest(digest);
@@ -294,6 +297,7 @@ async function wire(
   await app.register(adminRoutes, {
     history,
     token: config.adminToken,
+    upstreamName,
     defaultUpstream: 'docker.io',
     resolveName: (name) => {
       const route = router.route(name, undefined);

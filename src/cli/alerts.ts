@@ -53,7 +53,7 @@ function table(rows: string[][]): string {
 function renderAlert(a: AlertView): string {
   const lines = [
     `alert ${a.id}  ${a.status}  severity ${a.severity}  action ${a.action}`,
-    `tag       ${a.upstream}/${a.repository}:${a.tag} (${a.kind})`,
+    `tag       ${a.registry ?? a.upstream}/${a.repository}:${a.tag} (${a.kind})`,
     `old       ${a.old.digest}  first seen ${a.old.firstSeen ?? '?'}  last seen ${a.old.lastSeen ?? '?'}`,
     `new       ${a.new.digest}  first seen ${a.new.firstSeen ?? '?'}  last seen ${a.new.lastSeen ?? '?'}`,
     `created   ${a.createdAt}`,

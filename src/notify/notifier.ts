@@ -3,7 +3,7 @@ import type { Store } from '../store/open.js';
 import { Outbox, receiverId } from '../store/outbox.js';
 import type { OutboxRow } from '../store/schema.js';
 import { TagStore } from '../store/tag-store.js';
-import { toAlertView } from '../tags/alert-view.js';
+import { toAlertView, type UpstreamNamer } from '../tags/alert-view.js';
 import {
   type CheckpointEvent,
   checkpointEventSchema,
@@ -25,6 +25,8 @@ export interface NotifierOptions {
   backoff?: { baseMs: number; maxMs: number };
   now?: () => Date;
   onError?: (err: unknown, context: string) => void;
+  /** How alerts name an upstream key (the default upstream by its own host unless it is Docker Hub). */
+  upstreamName?: UpstreamNamer;
 }
 
 /**
@@ -138,7 +140,14 @@ export class Notifier {
     } else {
       const alert = await this.tags.alert(row.alert_id);
       if (alert === undefined) return fail('alert not found');
-      body = JSON.stringify(renderPayload(row.format, row.event, deliveryId, toAlertView(alert)));
+      body = JSON.stringify(
+        renderPayload(
+          row.format,
+          row.event,
+          deliveryId,
+          toAlertView(alert, undefined, this.options.upstreamName),
+        ),
+      );
     }
     const timeout = this.options.timeoutMs ?? 10_000;
     try {

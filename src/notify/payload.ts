@@ -59,7 +59,7 @@ export function renderPayload(
     return body;
   }
   const title =
-    `pullgate: tag ${alert.repository}:${alert.tag} on ${alert.upstream} changed ` +
+    `pullgate: tag ${alert.repository}:${alert.tag} on ${alert.registry} changed ` +
     `(alert ${alert.id}, ${alert.severity}, action ${alert.action})`;
   const details = [
     `old: \`${alert.old.digest}\``,
