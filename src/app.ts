@@ -25,13 +25,14 @@ import { healthRoutes } from './routes/health.js';
 import { clientErrorResponse, sendRegistryError } from './routes/registry-error-handler.js';
 import { v2Routes } from './routes/v2.js';
 import { ConfigAllowanceStore } from './store/config-allowances.js';
-import { openStore } from './store/index.js';
+import { Outbox, openStore, TagStore } from './store/index.js';
 import { createDescriber } from './tags/describer.js';
 import { TagHistory } from './tags/history.js';
 import { defaultTagMutationSettings } from './tags/mutation-policy.js';
 import { tagMutationSettingsFrom } from './tags/policy-settings.js';
 import { TagWatcher, upstreamTagResolver } from './tags/watch.js';
-import { UpstreamClient } from './upstream/client.js';
+import { UpstreamClient, type UpstreamObservation } from './upstream/client.js';
+import { UpstreamReachability } from './upstream/reachability.js';
 import { UpstreamRouter } from './upstream/router.js';
 
 export interface AppOverrides {
@@ -100,10 +101,15 @@ async function wire(
   closers: (() => Promise<void> | void)[],
 ): Promise<void> {
   const metrics = new Metrics();
+  // Reads the router only when asked, once it exists below.
+  const reachability = new UpstreamReachability(() => router.all);
   const clientOptions = {
     timeouts: config.upstreamTimeouts,
     dispatcher: overrides.dispatcher,
-    observe: metrics.observeUpstream,
+    observe: (o: UpstreamObservation) => {
+      metrics.observeUpstream(o);
+      reachability.observe(o);
+    },
   };
   const defaultUpstream = new UpstreamClient(config.defaultUpstream, clientOptions);
   const upstreams = config.upstreams.map((u) => new UpstreamClient(u, clientOptions));
@@ -188,7 +194,16 @@ async function wire(
     store,
     receivers: config.webhooks,
     upstreamName,
+    onAttempt: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
     onError: (err, context) => app.log.warn({ err, context }, 'failed to deliver a webhook'),
+  });
+  const outbox = new Outbox(store.db);
+  const tagStore = new TagStore(store.db);
+  metrics.setSources({
+    cache: () => blobStore.usage,
+    openAlerts: () => tagStore.openAlertCounts(),
+    outbox: () => outbox.backlog(),
+    upstreamUp: () => Object.fromEntries(router.all.map((u) => [u.host, reachability.current(u.host)])),
   });
   closers.push(() => notifier.stop());
   const checkpoints = new CheckpointPublisher({
@@ -276,8 +291,10 @@ async function wire(
 
   await app.register(healthRoutes, {
     metrics,
+    // Reported in the body, never a readiness check: one upstream's outage must not take replicas out of service.
+    upstreams: () => reachability.report(),
     readiness: {
-      upstreams: () => router.all.length > 0,
+      upstreamsConfigured: () => router.all.length > 0,
       // The engine exists only once a valid policy set loaded (start-up stops otherwise); off is a choice. After a
       // failed reload the last good set still judges, but the files on disk are not in force: an operator must look.
       policies: () => {

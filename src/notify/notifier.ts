@@ -25,6 +25,8 @@ export interface NotifierOptions {
   backoff?: { baseMs: number; maxMs: number };
   now?: () => Date;
   onError?: (err: unknown, context: string) => void;
+  /** Told each delivery attempt's outcome (for /metrics). */
+  onAttempt?: (outcome: 'delivered' | 'failed') => void;
   /** How alerts name an upstream key (the default upstream by its own host unless it is Docker Hub). */
   upstreamName?: UpstreamNamer;
 }
@@ -120,6 +122,7 @@ export class Notifier {
   private async deliver(row: OutboxRow): Promise<boolean> {
     const receiver = this.receivers.get(row.receiver);
     const fail = async (reason: string) => {
+      this.options.onAttempt?.('failed');
       await this.outbox.markFailed(
         row,
         reason,
@@ -170,6 +173,7 @@ export class Notifier {
       const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'error';
       return fail(`delivery failed: ${code}`);
     }
+    this.options.onAttempt?.('delivered');
     return this.outbox.markDelivered(row, this.now());
   }
 }

@@ -138,6 +138,7 @@ export async function v2Routes(app: FastifyInstance, deps: V2Dependencies): Prom
           }
           throw err;
         }
+        deps.metrics.blobRequests.inc({ result: answer.source === 'cache' ? 'hit' : 'miss' });
         deps.metrics.bytesServed.inc(
           { kind: 'blob', source: answer.source },
           Number(answer.headers[header.contentLength] ?? 0),
@@ -377,6 +378,7 @@ async function recordDecision(
   try {
     // Appended together, in order, so they share one synchronous write instead of waiting one after another.
     await Promise.all([...exceptionRecords(facts), decisionRecord(facts)].map((r) => deps.audit.append(r)));
+    countDecision(deps.metrics, facts);
   } catch (err) {
     // A decision that cannot be recorded is not answered: the log's promise is that every answer is in it.
     request.log.error({ err }, 'failed to record decision');
@@ -387,6 +389,12 @@ async function recordDecision(
       { status: 503 },
     );
   }
+}
+
+/** Counted once recorded, so the metrics agree with the log: audit-mode findings show as mode="audit". */
+function countDecision(metrics: Metrics, facts: DecisionFacts): void {
+  metrics.decisions.inc({ decision: facts.verdict.kind, method: facts.method, status: String(facts.status) });
+  for (const f of facts.verdict.findings) metrics.findings.inc({ rule: f.rule, mode: f.mode ?? 'enforce' });
 }
 
 /**

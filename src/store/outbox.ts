@@ -143,6 +143,23 @@ export class Outbox {
       .execute();
   }
 
+  /** Rows not yet delivered, and of those the ones that failed at least once (for /metrics). */
+  async backlog(): Promise<{ pending: number; failing: number }> {
+    const rows = await this.db
+      .selectFrom('outbox')
+      .select((eb) => [eb.fn.countAll<string | number>().as('n'), 'attempts'])
+      .where('delivered_at', 'is', null)
+      .groupBy('attempts')
+      .execute();
+    let pending = 0;
+    let failing = 0;
+    for (const r of rows) {
+      pending += Number(r.n);
+      if (r.attempts > 0) failing += Number(r.n);
+    }
+    return { pending, failing };
+  }
+
   async pending(): Promise<OutboxRow[]> {
     return this.db.selectFrom('outbox').selectAll().where('delivered_at', 'is', null).orderBy('id').execute();
   }

@@ -9,6 +9,7 @@ import type {
   NewAlert,
   ReviewAction,
   ReviewRow,
+  Severity,
   TagObservationRow,
   TagStateRow,
 } from './schema.js';
@@ -248,6 +249,17 @@ export class TagStore {
       .orderBy('id', 'desc')
       .limit(1)
       .executeTakeFirst();
+  }
+
+  /** Open alerts per severity (for /metrics). */
+  async openAlertCounts(): Promise<Partial<Record<Severity, number>>> {
+    const rows = await this.db
+      .selectFrom('alerts')
+      .select((eb) => ['severity', eb.fn.countAll<string | number>().as('n')])
+      .where('status', '=', 'open')
+      .groupBy('severity')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.severity, Number(r.n)]));
   }
 
   async alertsForTag(key: TagKey): Promise<AlertRow[]> {

@@ -53,4 +53,9 @@ describe('an alert on a local default upstream', () => {
     expect(slack.text).toContain(`on ${upstream.host} changed`);
     expect(slack.text).not.toContain('docker.io');
   });
+
+  it('is counted in /metrics as one open alert of its severity', async () => {
+    const text = await (await fetch(`${pullgate.url}/metrics`)).text();
+    expect(text).toContain(`pullgate_alerts_open{severity="${alert.severity}"} 1`);
+  });
 });
