@@ -203,7 +203,7 @@ async function wire(
     cache: () => blobStore.usage,
     openAlerts: () => tagStore.openAlertCounts(),
     outbox: () => outbox.backlog(),
-    upstreamUp: () => Object.fromEntries(router.all.map((u) => [u.host, reachability.current(u.host)])),
+    upstreamUp: () => Object.fromEntries(router.all.map((u) => [u.name, reachability.current(u.host)])),
   });
   closers.push(() => notifier.stop());
   const checkpoints = new CheckpointPublisher({

@@ -70,7 +70,7 @@ function renderAlert(a: AlertView): string {
 }
 
 function renderHistory(h: TagHistoryView): string {
-  let out = `${h.upstream}/${h.repository}:${h.tag}\n`;
+  let out = `${h.registry ?? h.upstream}/${h.repository}:${h.tag}\n`;
   for (const s of h.approved)
     out += `approved ${s.kind}: ${s.digest}${s.pinned ? ' (pinned)' : ''} since ${s.approvedAt}\n`;
   out += table([

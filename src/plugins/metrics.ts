@@ -9,7 +9,10 @@ export interface MetricSources {
   openAlerts: () => Promise<Partial<Record<Severity, number>>>;
   /** Webhook deliveries not yet taken, and of those how many have failed at least once. */
   outbox: () => Promise<{ pending: number; failing: number }>;
-  /** 1 when the upstream answered pullgate's last request to it, 0 when it did not; absent when never asked. */
+  /**
+   * By registry name: 1 when the upstream answered pullgate's last request to it, 0 when it did not; absent
+   * when never asked.
+   */
   upstreamUp: () => Record<string, boolean | undefined>;
 }
 
@@ -176,8 +179,9 @@ export class Metrics {
 
   observeUpstream = (o: UpstreamObservation): void => {
     const status = String(o.status);
-    this.upstreamRequests.inc({ upstream: o.upstream, method: o.method, status });
-    this.upstreamSeconds.observe({ upstream: o.upstream }, o.seconds);
-    if (o.status === 'error' || o.status >= 500) this.upstreamErrors.inc({ upstream: o.upstream });
+    // Labelled by the registry's own name (the default upstream's host unless it is Docker Hub).
+    this.upstreamRequests.inc({ upstream: o.registry, method: o.method, status });
+    this.upstreamSeconds.observe({ upstream: o.registry }, o.seconds);
+    if (o.status === 'error' || o.status >= 500) this.upstreamErrors.inc({ upstream: o.registry });
   };
 }

@@ -38,6 +38,8 @@ export interface TagHistoryOptions {
 
 export interface TagHistoryView {
   upstream: string;
+  /** The registry as people know it (see AlertView.registry). */
+  registry: string;
   repository: string;
   tag: string;
   observations: {
@@ -390,6 +392,7 @@ export class TagHistory implements TagTracker {
     const reviews = await Promise.all(alerts.map((a) => this.tags.reviews(a.id)));
     return {
       ...key,
+      registry: this.options.upstreamName?.(key.upstream) ?? key.upstream,
       observations: withChildren,
       approved: states.map((s) => ({
         kind: s.kind,

@@ -29,7 +29,10 @@ export interface UpstreamResponse {
 }
 
 export interface UpstreamObservation {
+  /** The upstream's key (`docker.io` for the default upstream). */
   upstream: string;
+  /** How people know it: the label metrics carry, so a dashboard never says docker.io for a local registry. */
+  registry: string;
   method: string;
   status: number | 'error';
   seconds: number;
@@ -289,6 +292,12 @@ export class UpstreamClient {
   }
 
   private record(method: string, status: number | 'error', started: number): void {
-    this.observe?.({ upstream: this.host, method, status, seconds: (performance.now() - started) / 1000 });
+    this.observe?.({
+      upstream: this.host,
+      registry: this.name,
+      method,
+      status,
+      seconds: (performance.now() - started) / 1000,
+    });
   }
 }

@@ -50,6 +50,6 @@ describe('/metrics', () => {
       expect(value(text, `pullgate_alerts_open{severity="${severity}"}`)).toBe(0);
     expect(value(text, 'pullgate_webhook_outbox_pending{state="pending"}')).toBe(0);
     expect(value(text, 'pullgate_webhook_outbox_pending{state="failing"}')).toBe(0);
-    expect(value(text, 'pullgate_upstream_up{upstream="docker.io"}')).toBe(1);
+    expect(value(text, `pullgate_upstream_up{upstream="${setup.upstream.host}"}`)).toBe(1);
   });
 });

@@ -34,6 +34,6 @@ describe('/readyz and an upstream outage', () => {
       source: 'request',
     });
     const metrics = await (await fetch(`${setup.pullgate.url}/metrics`)).text();
-    expect(metrics).toContain('pullgate_upstream_up{upstream="docker.io"} 0');
+    expect(metrics).toContain(`pullgate_upstream_up{upstream="${setup.upstream.host}"} 0`);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAlerts } from '../../../src/cli/alerts.js';
+import { runAlerts, runTags } from '../../../src/cli/alerts.js';
 import { renderPayload } from '../../../src/notify/payload.js';
 import type { AlertView } from '../../../src/tags/alert-view.js';
 import { pushImage, testImages } from '../../helpers/images.js';
@@ -52,6 +52,13 @@ describe('an alert on a local default upstream', () => {
     const slack = renderPayload('slack', 'alert.opened', 'd-1', alert) as { text: string };
     expect(slack.text).toContain(`on ${upstream.host} changed`);
     expect(slack.text).not.toContain('docker.io');
+  });
+
+  it('names it so in `pullgate tags history`', async () => {
+    let out = '';
+    const io = { out: (t: string) => (out += t), err: () => undefined, env: { PULLGATE_ADMIN_TOKEN: token } };
+    expect(await runTags(['history', 'library/app:1.0.0', '--server', pullgate.url], io)).toBe(0);
+    expect(out.split('\n')[0]).toBe(`${upstream.host}/library/app:1.0.0`);
   });
 
   it('is counted in /metrics as one open alert of its severity', async () => {
