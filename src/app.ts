@@ -8,6 +8,7 @@ import { BlobStore } from './cache/blob-store.js';
 import { ManifestCache } from './cache/manifest-cache.js';
 import type { Config } from './config/config.js';
 import { CheckpointPublisher, Notifier } from './notify/index.js';
+import { WarnedImageNotices } from './notify/warned-images.js';
 import { parseDigest } from './oci/digest.js';
 import { defaultManifestAccept } from './oci/media-types.js';
 import { Metrics } from './plugins/metrics.js';
@@ -197,6 +198,13 @@ async function wire(
     onAttempt: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
     onError: (err, context) => app.log.warn({ err, context }, 'failed to deliver a webhook'),
   });
+  const warnedImages = new WarnedImageNotices({
+    store,
+    receivers: config.webhooks,
+    upstreamName,
+    onRecorded: () => notifier.wake(),
+    onError: (err) => app.log.warn({ err }, 'failed to record a warned image'),
+  });
   const outbox = new Outbox(store.db);
   const tagStore = new TagStore(store.db);
   metrics.setSources({
@@ -346,6 +354,7 @@ async function wire(
     tracker: history,
     storeName: store.target,
     audit,
+    onWarned: (pull) => void warnedImages.note(pull),
     denyOnHead: config.denyOnHead,
     metrics,
     authenticate,

@@ -1,14 +1,16 @@
 import { request } from 'undici';
+import type { z } from 'zod';
 import type { Store } from '../store/open.js';
 import { Outbox, receiverId } from '../store/outbox.js';
 import type { OutboxRow } from '../store/schema.js';
 import { TagStore } from '../store/tag-store.js';
 import { toAlertView, type UpstreamNamer } from '../tags/alert-view.js';
 import {
-  type CheckpointEvent,
   checkpointEventSchema,
   renderCheckpointPayload,
   renderPayload,
+  renderWarnedImagePayload,
+  warnedImageViewSchema,
 } from './payload.js';
 import type { Receiver } from './receivers.js';
 
@@ -135,9 +137,13 @@ export class Notifier {
     }
     const deliveryId = `pullgate-${row.id}`;
     let body: string;
-    if (row.alert_id === null) {
+    if (row.alert_id === null && row.event === 'image.warned') {
+      const image = parsePayload(row.payload, warnedImageViewSchema);
+      if (image === undefined) return fail('event has no readable payload');
+      body = JSON.stringify(renderWarnedImagePayload(row.format, row.event, deliveryId, image));
+    } else if (row.alert_id === null) {
       // An event that carries its own body (`log.checkpoint`).
-      const payload = parseEventPayload(row.payload);
+      const payload = parsePayload(row.payload, checkpointEventSchema);
       if (payload === undefined) return fail('event has no readable payload');
       body = JSON.stringify(renderCheckpointPayload(row.format, row.event, deliveryId, payload));
     } else {
@@ -178,10 +184,10 @@ export class Notifier {
   }
 }
 
-function parseEventPayload(text: string | null): CheckpointEvent | undefined {
+function parsePayload<T>(text: string | null, schema: z.ZodType<T>): T | undefined {
   if (text === null) return undefined;
   try {
-    const parsed = checkpointEventSchema.safeParse(JSON.parse(text));
+    const parsed = schema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditSink } from '../audit/index.js';
+import type { WarnedPull } from '../notify/warned-images.js';
 import { parseDigest, requireDigest } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import { distributionApiVersion, header } from '../oci/headers.js';
@@ -28,6 +29,8 @@ export interface V2Dependencies {
   audit: AuditSink;
   /** Refuse on HEAD too (by default a refused HEAD answers headers and the GET carries the reason). */
   denyOnHead: boolean;
+  /** Told of every served pull that carried warnings (audit mode), once its decision is recorded. */
+  onWarned?: (pull: WarnedPull) => void;
   /** Who is pulling: undefined for anonymous. Throws UNAUTHORIZED when credentials are required. */
   authenticate: (request: FastifyRequest) => Promise<string | undefined>;
 }
@@ -379,6 +382,17 @@ async function recordDecision(
     // Appended together, in order, so they share one synchronous write instead of waiting one after another.
     await Promise.all([...exceptionRecords(facts), decisionRecord(facts)].map((r) => deps.audit.append(r)));
     countDecision(deps.metrics, facts);
+    const policy = facts.verdict.policy;
+    if (facts.verdict.kind === 'warn' && facts.digest !== undefined && policy !== undefined) {
+      deps.onWarned?.({
+        upstream: facts.upstream,
+        repository: facts.repository,
+        reference: facts.reference,
+        digest: facts.digest,
+        policyVersion: policy.version,
+        findings: facts.verdict.findings.map((f) => ({ rule: f.rule, key: f.key })),
+      });
+    }
   } catch (err) {
     // A decision that cannot be recorded is not answered: the log's promise is that every answer is in it.
     request.log.error({ err }, 'failed to record decision');
