@@ -29,6 +29,8 @@ RUN mkdir -p /var/lib/pullgate && chown 10001:10001 /var/lib/pullgate
 USER 10001:10001
 EXPOSE 5000
 VOLUME ["/var/lib/pullgate"]
-HEALTHCHECK --interval=30s --timeout=3s CMD ["node", "-e", "fetch('http://127.0.0.1:5000/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Asks /healthz on the port PULLGATE_LISTEN names (a wildcard host is reached on loopback), so a changed port
+# does not mark a healthy container unhealthy.
+HEALTHCHECK --interval=30s --timeout=3s CMD ["node", "-e", "const l = process.env.PULLGATE_LISTEN || '0.0.0.0:5000'; const i = l.lastIndexOf(':'); let h = l.slice(0, i); if (h === '0.0.0.0' || h === '') h = '127.0.0.1'; if (h === '[::]') h = '[::1]'; fetch('http://' + h + ':' + l.slice(i + 1) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/cli.js"]
 CMD ["serve"]

@@ -10,6 +10,7 @@ import { BlobStore } from './cache/blob-store.js';
 import { ManifestCache } from './cache/manifest-cache.js';
 import type { Config } from './config/config.js';
 import { CheckpointPublisher, Notifier } from './notify/index.js';
+import { WarnedImageNotices } from './notify/warned-images.js';
 import { parseDigest } from './oci/digest.js';
 import { defaultManifestAccept } from './oci/media-types.js';
 import { Metrics } from './plugins/metrics.js';
@@ -30,7 +31,7 @@ import { consoleRoutes } from './routes/ui/index.js';
 import type { PolicyStatus } from './routes/ui/policies-page.js';
 import { v2Routes } from './routes/v2.js';
 import { ConfigAllowanceStore } from './store/config-allowances.js';
-import { openStore } from './store/index.js';
+import { Outbox, openStore, TagStore } from './store/index.js';
 import { SessionStore } from './store/session-store.js';
 import { TokenStore } from './store/token-store.js';
 import type { AlertView } from './tags/alert-view.js';
@@ -39,7 +40,8 @@ import { TagHistory } from './tags/history.js';
 import { defaultTagMutationSettings } from './tags/mutation-policy.js';
 import { tagMutationSettingsFrom } from './tags/policy-settings.js';
 import { TagWatcher, upstreamTagResolver } from './tags/watch.js';
-import { UpstreamClient } from './upstream/client.js';
+import { UpstreamClient, type UpstreamObservation } from './upstream/client.js';
+import { UpstreamReachability } from './upstream/reachability.js';
 import { UpstreamRouter } from './upstream/router.js';
 
 export interface AppOverrides {
@@ -108,14 +110,20 @@ async function wire(
   closers: (() => Promise<void> | void)[],
 ): Promise<void> {
   const metrics = new Metrics();
+  // Reads the router only when asked, once it exists below.
+  const reachability = new UpstreamReachability(() => router.all);
   const clientOptions = {
     timeouts: config.upstreamTimeouts,
     dispatcher: overrides.dispatcher,
-    observe: metrics.observeUpstream,
+    observe: (o: UpstreamObservation) => {
+      metrics.observeUpstream(o);
+      reachability.observe(o);
+    },
   };
   const defaultUpstream = new UpstreamClient(config.defaultUpstream, clientOptions);
   const upstreams = config.upstreams.map((u) => new UpstreamClient(u, clientOptions));
   const upstreamConfigs = new Map([config.defaultUpstream, ...config.upstreams].map((u) => [u.host, u]));
+  const upstreamName = (host: string) => upstreamConfigs.get(host)?.name ?? host;
   const router = new UpstreamRouter({
     defaultUpstream,
     defaultLibraryPrefix: config.defaultUpstream.libraryPrefix,
@@ -198,11 +206,28 @@ async function wire(
     store,
     receivers: config.webhooks,
     publicUrl: config.publicUrl,
+    upstreamName,
+    onAttempt: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
     onError: (err, context) => app.log.warn({ err, context }, 'failed to deliver a webhook'),
     onDeliveryFailed: (failure) => {
       metrics.webhookFailures.inc({ event: failure.event });
       app.log.warn(failure, 'failed to deliver a webhook');
     },
+  });
+  const warnedImages = new WarnedImageNotices({
+    store,
+    receivers: config.webhooks,
+    upstreamName,
+    onRecorded: () => notifier.wake(),
+    onError: (err) => app.log.warn({ err }, 'failed to record a warned image'),
+  });
+  const outbox = new Outbox(store.db);
+  const tagStore = new TagStore(store.db);
+  metrics.setSources({
+    cache: () => blobStore.usage,
+    openAlerts: () => tagStore.openAlertCounts(),
+    outbox: () => outbox.backlog(),
+    upstreamUp: () => Object.fromEntries(router.all.map((u) => [u.name, reachability.current(u.host)])),
   });
   closers.push(() => notifier.stop());
   const checkpoints = new CheckpointPublisher({
@@ -218,6 +243,7 @@ async function wire(
     store,
     describe: createDescriber({ manifests, configs, envKey: await store.secret('env-hmac') }),
     receivers: config.webhooks,
+    upstreamName,
     settings: tagMutationSettings,
     policyDecision: async (route, digest, signal) => {
       const parsed = parseDigest(digest);
@@ -290,8 +316,10 @@ async function wire(
 
   await app.register(healthRoutes, {
     metrics,
+    // Reported in the body, never a readiness check: one upstream's outage must not take replicas out of service.
+    upstreams: () => reachability.report(),
     readiness: {
-      upstreams: () => router.all.length > 0,
+      upstreamsConfigured: () => router.all.length > 0,
       // The engine exists only once a valid policy set loaded (start-up stops otherwise); off is a choice. After a
       // failed reload the last good set still judges, but the files on disk are not in force: an operator must look.
       policies: () => {
@@ -355,6 +383,7 @@ async function wire(
     history,
     token: config.adminToken,
     tokens,
+    upstreamName,
     defaultUpstream: 'docker.io',
     resolveName: (name) => {
       const route = router.route(name, undefined);
@@ -371,6 +400,7 @@ async function wire(
     tracker: history,
     storeName: store.target,
     audit,
+    onWarned: (pull) => void warnedImages.note(pull),
     denyOnHead: config.denyOnHead,
     metrics,
     authenticate,

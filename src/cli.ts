@@ -19,6 +19,10 @@ commands:
 Run \`pullgate <command> --help\` for a command's options.
 `;
 
+function isHelp(arg: string | undefined): boolean {
+  return arg === '--help' || arg === '-h' || arg === 'help';
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -32,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
       return runEvaluate(rest);
     }
     case 'policy': {
+      // `policy --help` and `log --help` answer the subcommand's help rather than "unknown command".
+      if (isHelp(rest[0])) rest.splice(0, 1, 'check', '--help');
       if (rest[0] !== 'check') break;
       const { runPolicyCheck } = await import('./cli/policy-check.js');
       return runPolicyCheck(rest.slice(1));
@@ -57,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
       return runDecisions(rest);
     }
     case 'log': {
+      if (isHelp(rest[0])) rest.splice(0, 1, 'verify', '--help');
       if (rest[0] !== 'verify') break;
       const { runLogVerify } = await import('./cli/log-verify.js');
       return runLogVerify(rest.slice(1));

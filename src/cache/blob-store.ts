@@ -34,6 +34,7 @@ export class BlobStore {
   private readonly index = new Map<string, IndexEntry>();
   private readonly fills = new Map<string, BlobFill>();
   private totalBytes = 0;
+  private evicted = 0;
 
   constructor(
     private readonly dir: string,
@@ -150,6 +151,11 @@ export class BlobStore {
     return fill;
   }
 
+  /** What /metrics reports: bytes and blobs on disk, and blobs evicted since start. */
+  get usage(): { bytes: number; blobs: number; evictions: number } {
+    return { bytes: this.totalBytes, blobs: this.index.size, evictions: this.evicted };
+  }
+
   private async evict(): Promise<void> {
     if (this.totalBytes <= this.maxBytes) return;
     const candidates = [...this.index.entries()]
@@ -161,6 +167,7 @@ export class BlobStore {
       if (this.index.get(digest) !== entry || entry.readers > 0) continue;
       this.index.delete(digest);
       this.totalBytes -= entry.size;
+      this.evicted++;
       await unlink(this.pathFor(digest)).catch(() => {});
     }
   }

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import type { AlertView } from '../tags/alert-view.js';
 import type { TagHistoryView } from '../tags/history.js';
+import { type ApiResult, adminToken, apiMessage, callAdmin as call } from './admin-client.js';
+import { defaultServerUrl, serverHelp, tokenHint } from './server-url.js';
 
 const usage = `usage:
   pullgate alerts list [--status open|approved|rejected] [--repository R] [--tag T] [--upstream U] [--limit N] [--json]
@@ -11,14 +13,11 @@ const usage = `usage:
   pullgate alerts history REPOSITORY:TAG [--upstream U] [--json]     (also: pullgate tags history ...)
 
 options:
-  --server URL   the pullgate server (default $PULLGATE_SERVER or http://127.0.0.1:5000)
-  the token is read from PULLGATE_TOKEN (a personal token: pullgate tokens create), else from
-  PULLGATE_ADMIN_TOKEN (break-glass); reviews are recorded under the name the token belongs to
+${serverHelp}
 
 exit status: 0 ok, 1 the server refused or could not be reached, 2 usage error
 `;
 
-import { type ApiResult, adminToken, apiMessage, callAdmin as call } from './admin-client.js';
 import { renderDiff } from './diff-text.js';
 
 class UsageError extends Error {}
@@ -56,7 +55,7 @@ function table(rows: string[][]): string {
 function renderAlert(a: AlertView): string {
   const lines = [
     `alert ${a.id}  ${a.status}  severity ${a.severity}  action ${a.action}`,
-    `tag       ${a.upstream}/${a.repository}:${a.tag} (${a.kind})`,
+    `tag       ${a.registry ?? a.upstream}/${a.repository}:${a.tag} (${a.kind})`,
     `old       ${a.old.digest}  first seen ${a.old.firstSeen ?? '?'}  last seen ${a.old.lastSeen ?? '?'}`,
     `new       ${a.new.digest}  first seen ${a.new.firstSeen ?? '?'}  last seen ${a.new.lastSeen ?? '?'}`,
     `created   ${a.createdAt}`,
@@ -73,7 +72,7 @@ function renderAlert(a: AlertView): string {
 }
 
 function renderHistory(h: TagHistoryView): string {
-  let out = `${h.upstream}/${h.repository}:${h.tag}\n`;
+  let out = `${h.registry ?? h.upstream}/${h.repository}:${h.tag}\n`;
   for (const s of h.approved)
     out += `approved ${s.kind}: ${s.digest}${s.pinned ? ' (pinned)' : ''} since ${s.approvedAt}\n`;
   out += table([
@@ -128,7 +127,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     (sub === undefined ? io.err : io.out)(usage);
     return sub === undefined ? 2 : 0;
   }
-  const server = values.server ?? io.env.PULLGATE_SERVER ?? 'http://127.0.0.1:5000';
+  const server = values.server ?? defaultServerUrl(io.env);
   if (!/^https?:\/\//.test(server)) throw new UsageError('--server must be an http:// or https:// URL');
   const token = adminToken(io.env);
   const json = values.json === true;
@@ -197,7 +196,7 @@ async function run(argv: string[], io: Io): Promise<number> {
       throw new UsageError(`unknown alerts command ${sub}`);
   }
   if (result.status < 200 || result.status >= 300) {
-    io.err(`pullgate: ${apiMessage(result)}\n`);
+    io.err(`pullgate: ${apiMessage(result)}${tokenHint(result.status, io.env)}\n`);
     return 1;
   }
   io.out(json ? `${JSON.stringify(result.body, null, 2)}\n` : render(result.body));
@@ -235,6 +234,10 @@ export async function runAlerts(argv: string[], io: Io = defaultIo): Promise<num
 /** `pullgate tags history REPOSITORY:TAG`: the same as `pullgate alerts history`. */
 export async function runTags(argv: string[], io: Io = defaultIo): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
+    io.out(usage);
+    return 0;
+  }
   if (sub !== 'history') {
     io.err(`pullgate: expected "tags history REPOSITORY:TAG"\n${usage}`);
     return 2;

@@ -132,7 +132,13 @@ export async function runEvaluate(argv: string[], io: CliIo = processIo): Promis
     try {
       fetched = await fetchImageConfigs(ref, access);
     } catch (err) {
-      throw new BadInput(`cannot fetch ${image ?? ''}: ${err instanceof Error ? err.message : String(err)}`);
+      // A registry on plain HTTP answers the TLS handshake with garbage, which reads as "unreachable".
+      const unreachable = (err as { code?: unknown } | null)?.code === 'UNAVAILABLE';
+      const hint =
+        unreachable && values.insecure !== true ? ` (if ${ref.host} serves plain HTTP, add --insecure)` : '';
+      throw new BadInput(
+        `cannot fetch ${image ?? ''}: ${err instanceof Error ? err.message : String(err)}${hint}`,
+      );
     }
     const base = {
       upstream: ref.host,

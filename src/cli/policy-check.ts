@@ -2,9 +2,9 @@ import { type CliIo, defaultPolicyDir, processIo } from './io.js';
 
 const usage = `usage: pullgate policy check [--allow-empty] [DIR]
 
-Validates the policy files in DIR (default PULLGATE_POLICY_DIR or ./policies) without starting.
+Validates the policy files in DIR (default: PULLGATE_POLICY_DIR, else the shipped policies/) without starting.
 A directory with no policy file is invalid, as it is for the server, unless --allow-empty is given
-(or PULLGATE_POLICY_ALLOW_EMPTY=true). Exit 0 valid, 1 invalid, 2 usage.
+(or PULLGATE_POLICY_ALLOW_EMPTY=true). Exit 0 valid, 1 invalid (each problem names the file, the place and the problem), 2 bad usage.
 `;
 
 /** `pullgate policy check [DIR]`: validates the policy files without starting. Exit 0 valid, 1 invalid, 2 usage. */

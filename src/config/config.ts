@@ -77,6 +77,11 @@ export interface UpstreamCredentials {
 export interface UpstreamConfig {
   /** Key clients use to reach it: `docker.io` for the default upstream, else the configured host. */
   host: string;
+  /**
+   * How messages and alerts name it when that is not `host`: the default upstream by its own host (e.g.
+   * `127.0.0.1:15001`) unless it is Docker Hub, so an operator is never told docker.io is down.
+   */
+  name?: string;
   url: string;
   libraryPrefix: boolean;
   tagTtlSeconds: number;
@@ -142,6 +147,24 @@ export class ConfigError extends Error {
 }
 
 const dockerHubUrl = 'https://registry-1.docker.io';
+const dockerHubHosts = new Set([
+  'registry-1.docker.io',
+  'index.docker.io',
+  'docker.io',
+  'registry.hub.docker.com',
+]);
+
+/** `docker.io` for Docker Hub, else the URL's host and port as people write it. */
+export function upstreamDisplayName(url: string): string {
+  const host = new URL(url).host;
+  return dockerHubHosts.has(host) ? 'docker.io' : host;
+}
+
+// Upstream timeouts. undici's connect timeout bounds the TCP (and TLS) handshake; the headers timeout the wait for
+// the answer's headers (a registry that accepts and hangs); the body timeout is between two body chunks, not a
+// total, so a multi-GB blob over a slow link is fine while a stalled one is cut.
+const defaultUpstreamTimeouts = { connect: 10, headers: 30, body: 60 };
+const timeoutSeconds = z.coerce.number().positive().max(3600);
 // Floating tags are re-checked with a HEAD, which Docker Hub does not count against the pull limit; 30 s keeps
 // a burst of CI pulls to one upstream request while noticing an overwrite within half a minute.
 const defaultTagTtlSeconds = 30;
@@ -282,6 +305,12 @@ function fileCredentials(
   throw new ConfigError(`${where}.credentials: needs passwordEnv or passwordFile`);
 }
 
+/** PULLGATE_UPSTREAM_{CONNECT,HEADERS,BODY}_TIMEOUT: seconds (fractions allowed), for every upstream. */
+function upstreamTimeout(env: NodeJS.ProcessEnv, which: string, seconds: number): number {
+  const name = `PULLGATE_UPSTREAM_${which}_TIMEOUT`;
+  return Math.round(parseOrThrow(timeoutSeconds, env[name] ?? seconds, `environment ${name}`) * 1000);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
   const file = env.PULLGATE_CONFIG;
   let fromFile: z.infer<typeof fileSchema> = { upstreams: [] };
@@ -359,6 +388,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     listen,
     defaultUpstream: {
       host: 'docker.io',
+      name: upstreamDisplayName(upstreamUrl),
       url: upstreamUrl,
       // The default upstream answers for docker.io, whose one-part names are official images under library/.
       libraryPrefix: env.PULLGATE_UPSTREAM_LIBRARY_PREFIX !== 'false',
@@ -487,6 +517,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       env.PULLGATE_CONFIG_MAX_BYTES ?? 8 * 1024 * 1024,
       where('PULLGATE_CONFIG_MAX_BYTES'),
     ),
-    upstreamTimeouts: { connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000 },
+    upstreamTimeouts: {
+      connectMs: upstreamTimeout(env, 'CONNECT', defaultUpstreamTimeouts.connect),
+      headersMs: upstreamTimeout(env, 'HEADERS', defaultUpstreamTimeouts.headers),
+      bodyMs: upstreamTimeout(env, 'BODY', defaultUpstreamTimeouts.body),
+    },
   };
 }

@@ -1,15 +1,17 @@
 import { Webhook } from 'standardwebhooks';
 import { request } from 'undici';
+import type { z } from 'zod';
 import type { Store } from '../store/open.js';
 import { Outbox, receiverId } from '../store/outbox.js';
 import type { OutboxRow } from '../store/schema.js';
 import { TagStore } from '../store/tag-store.js';
-import { toAlertView } from '../tags/alert-view.js';
+import { toAlertView, type UpstreamNamer } from '../tags/alert-view.js';
 import {
-  type CheckpointEvent,
   checkpointEventSchema,
   renderCheckpointPayload,
   renderPayload,
+  renderWarnedImagePayload,
+  warnedImageViewSchema,
 } from './payload.js';
 import type { Receiver } from './receivers.js';
 
@@ -35,6 +37,10 @@ export interface NotifierOptions {
     attempts: number;
     reason: string;
   }) => void;
+  /** Told each delivery attempt's outcome (for /metrics). */
+  onAttempt?: (outcome: 'delivered' | 'failed') => void;
+  /** How alerts name an upstream key (the default upstream by its own host unless it is Docker Hub). */
+  upstreamName?: UpstreamNamer;
 }
 
 /**
@@ -134,6 +140,7 @@ export class Notifier {
         attempts: row.attempts + 1,
         reason,
       });
+      this.options.onAttempt?.('failed');
       await this.outbox.markFailed(
         row,
         reason,
@@ -146,16 +153,26 @@ export class Notifier {
     }
     const deliveryId = `pullgate-${row.id}`;
     let body: string;
-    if (row.alert_id === null) {
+    if (row.alert_id === null && row.event === 'image.warned') {
+      const image = parsePayload(row.payload, warnedImageViewSchema);
+      if (image === undefined) return fail('event has no readable payload');
+      body = JSON.stringify(renderWarnedImagePayload(row.format, row.event, deliveryId, image));
+    } else if (row.alert_id === null) {
       // An event that carries its own body (`log.checkpoint`).
-      const payload = parseEventPayload(row.payload);
+      const payload = parsePayload(row.payload, checkpointEventSchema);
       if (payload === undefined) return fail('event has no readable payload');
       body = JSON.stringify(renderCheckpointPayload(row.format, row.event, deliveryId, payload));
     } else {
       const alert = await this.tags.alert(row.alert_id);
       if (alert === undefined) return fail('alert not found');
       body = JSON.stringify(
-        renderPayload(row.format, row.event, deliveryId, toAlertView(alert), this.options.publicUrl),
+        renderPayload(
+          row.format,
+          row.event,
+          deliveryId,
+          toAlertView(alert, undefined, this.options.upstreamName),
+          this.options.publicUrl,
+        ),
       );
     }
     const timeout = this.options.timeoutMs ?? 10_000;
@@ -192,14 +209,15 @@ export class Notifier {
       const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'error';
       return fail(`delivery failed: ${code}`);
     }
+    this.options.onAttempt?.('delivered');
     return this.outbox.markDelivered(row, this.now());
   }
 }
 
-function parseEventPayload(text: string | null): CheckpointEvent | undefined {
+function parsePayload<T>(text: string | null, schema: z.ZodType<T>): T | undefined {
   if (text === null) return undefined;
   try {
-    const parsed = checkpointEventSchema.safeParse(JSON.parse(text));
+    const parsed = schema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

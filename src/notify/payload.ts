@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { OutboxFormat } from '../store/schema.js';
+import type { OutboxFormat, WarnedImageRow } from '../store/schema.js';
 import type { AlertView } from '../tags/alert-view.js';
 import type { ImageDiff } from '../tags/diff.js';
 
@@ -82,7 +82,7 @@ export function renderPayload(
   }
   const last = alert.reviews?.[alert.reviews.length - 1];
   const title =
-    `pullgate: tag ${alert.repository}:${alert.tag} on ${alert.upstream} ${eventTitle[event] ?? 'changed'} ` +
+    `pullgate: tag ${alert.repository}:${alert.tag} on ${alert.registry} ${eventTitle[event] ?? 'changed'} ` +
     `(alert ${alert.id}, ${alert.severity}, action ${alert.action})`;
   // Slack mrkdwn: <, > and & are control characters (api.slack.com/reference/surfaces/formatting#escaping).
   const slackEscape = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -144,6 +144,75 @@ export function renderCheckpointPayload(
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `*${title}*` } },
       { type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${checkpoint.note}\`\`\`` } },
+    ],
+  };
+}
+
+/** An image served with warnings, as a webhook receiver gets it (`image.warned`); stored as the outbox payload. */
+export const warnedImageViewSchema = z.strictObject({
+  id: z.number().int(),
+  upstream: z.string(),
+  /** The registry as people know it (see AlertView.registry). */
+  registry: z.string(),
+  repository: z.string(),
+  reference: z.string(),
+  digest: z.string(),
+  policyVersion: z.string(),
+  findings: z.array(z.strictObject({ rule: z.string(), key: z.string().optional() })),
+  firstSeen: z.string(),
+});
+export type WarnedImageView = z.infer<typeof warnedImageViewSchema>;
+
+export function toWarnedImageView(row: WarnedImageRow, registry: string): WarnedImageView {
+  let findings: WarnedImageView['findings'] = [];
+  const parsed = warnedImageViewSchema.shape.findings.safeParse(
+    (() => {
+      try {
+        return JSON.parse(row.findings) as unknown;
+      } catch {
+        return [];
+      }
+    })(),
+  );
+  if (parsed.success) findings = parsed.data;
+  return {
+    id: row.id,
+    upstream: row.upstream,
+    registry,
+    repository: row.repository,
+    reference: row.reference,
+    digest: row.digest,
+    policyVersion: row.policy_version,
+    findings,
+    firstSeen: row.first_seen,
+  };
+}
+
+/**
+ * `image.warned`: the first pull of an image (per policy version) that audit mode served with findings. Clients
+ * print no Warning header, so this is where the team hears what enforce mode would refuse.
+ */
+export function renderWarnedImagePayload(
+  format: OutboxFormat,
+  event: string,
+  deliveryId: string,
+  image: WarnedImageView,
+): unknown {
+  if (format === 'json') return { version: payloadVersion, event, deliveryId, image };
+  const rules = image.findings.map((f) => (f.key === undefined ? f.rule : `${f.rule}: ${f.key}`));
+  const title =
+    `pullgate: ${image.registry}/${image.repository}:${image.reference} was served with warnings ` +
+    '(audit mode; enforce would refuse it)';
+  const details = [
+    `digest: \`${image.digest}\``,
+    ...rules.map((r) => `• ${r}`),
+    `decisions: \`pullgate decisions --digest ${image.digest}\``,
+  ].join('\n');
+  return {
+    text: title,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `*${title}*` } },
+      { type: 'section', text: { type: 'mrkdwn', text: details.slice(0, 2900) } },
     ],
   };
 }

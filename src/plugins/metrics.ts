@@ -1,9 +1,25 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Severity } from '../store/schema.js';
 import type { UpstreamObservation } from '../upstream/client.js';
+
+/** What the app reads at scrape time, for gauges whose truth lives elsewhere (the store, the cache). */
+export interface MetricSources {
+  cache: () => { bytes: number; blobs: number; evictions: number };
+  /** Open alerts per severity, from the store (shared by every replica on PostgreSQL). */
+  openAlerts: () => Promise<Partial<Record<Severity, number>>>;
+  /** Webhook deliveries not yet taken, and of those how many have failed at least once. */
+  outbox: () => Promise<{ pending: number; failing: number }>;
+  /**
+   * By registry name: 1 when the upstream answered pullgate's last request to it, 0 when it did not; absent
+   * when never asked.
+   */
+  upstreamUp: () => Record<string, boolean | undefined>;
+}
 
 /** Prometheus metrics for one app instance (a registry per app keeps tests' apps apart). */
 export class Metrics {
   readonly registry = new Registry();
+  private sources: MetricSources | undefined;
   readonly requests = new Counter({
     name: 'pullgate_http_requests_total',
     help: 'Client requests by route, method and status',
@@ -42,6 +58,30 @@ export class Metrics {
     labelNames: ['kind', 'source'] as const,
     registers: [this.registry],
   });
+  readonly decisions = new Counter({
+    name: 'pullgate_decisions_total',
+    help: 'Manifest decisions recorded, by decision (allow, warn, deny), method and the status the client got',
+    labelNames: ['decision', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly findings = new Counter({
+    name: 'pullgate_decision_findings_total',
+    help: 'Rule findings in recorded decisions, by rule and mode (enforce: refused; audit: served with a warning)',
+    labelNames: ['rule', 'mode'] as const,
+    registers: [this.registry],
+  });
+  readonly blobRequests = new Counter({
+    name: 'pullgate_cache_blob_requests_total',
+    help: 'Blob GETs by result: hit (served from the disk cache) or miss (filled from upstream)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly webhookDeliveries = new Counter({
+    name: 'pullgate_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome (delivered, failed: retried with backoff)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
 
   readonly policyReloads = new Counter({
     name: 'pullgate_policy_reloads_total',
@@ -63,12 +103,91 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'pullgate_' });
+    const sources = () => this.sources;
+    new Gauge({
+      name: 'pullgate_cache_bytes',
+      help: 'Bytes of blobs in the disk cache',
+      registers: [this.registry],
+      collect() {
+        const s = sources();
+        if (s !== undefined) this.set(s.cache().bytes);
+      },
+    });
+    new Gauge({
+      name: 'pullgate_cache_blobs',
+      help: 'Blobs in the disk cache',
+      registers: [this.registry],
+      collect() {
+        const s = sources();
+        if (s !== undefined) this.set(s.cache().blobs);
+      },
+    });
+    new Counter({
+      name: 'pullgate_cache_evictions_total',
+      help: 'Blobs evicted from the disk cache (least recently used beyond PULLGATE_CACHE_MAX_BYTES)',
+      registers: [this.registry],
+      collect() {
+        const s = sources();
+        if (s === undefined) return;
+        // A counter read from the store's own tally: reset to it, so the exported value is the tally.
+        this.reset();
+        this.inc(s.cache().evictions);
+      },
+    });
+    new Gauge({
+      name: 'pullgate_alerts_open',
+      help: 'Open tag-mutation alerts by severity (from the store: every replica reports the same)',
+      labelNames: ['severity'] as const,
+      registers: [this.registry],
+      async collect() {
+        const s = sources();
+        if (s === undefined) return;
+        // A store that cannot answer leaves the last values: the scrape itself must not fail.
+        const open = await s.openAlerts().catch(() => undefined);
+        if (open === undefined) return;
+        for (const severity of ['info', 'low', 'medium', 'high', 'critical'] as const)
+          this.set({ severity }, open[severity] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'pullgate_webhook_outbox_pending',
+      help: 'Webhook deliveries not yet taken by their receiver; failing: of those, the ones already retried',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const s = sources();
+        if (s === undefined) return;
+        const outbox = await s.outbox().catch(() => undefined);
+        if (outbox === undefined) return;
+        this.set({ state: 'pending' }, outbox.pending);
+        this.set({ state: 'failing' }, outbox.failing);
+      },
+    });
+    new Gauge({
+      name: 'pullgate_upstream_up',
+      help: "1 when the upstream answered pullgate's last request to it (any status below 500), else 0",
+      labelNames: ['upstream'] as const,
+      registers: [this.registry],
+      collect() {
+        const s = sources();
+        if (s === undefined) return;
+        for (const [upstream, up] of Object.entries(s.upstreamUp())) {
+          if (up !== undefined) this.set({ upstream }, up ? 1 : 0);
+        }
+      },
+    });
+  }
+
+  /** Wired once the parts the gauges read exist (the store opens after the metrics are created). */
+  setSources(sources: MetricSources): void {
+    this.sources = sources;
   }
 
   observeUpstream = (o: UpstreamObservation): void => {
     const status = String(o.status);
-    this.upstreamRequests.inc({ upstream: o.upstream, method: o.method, status });
-    this.upstreamSeconds.observe({ upstream: o.upstream }, o.seconds);
-    if (o.status === 'error' || o.status >= 500) this.upstreamErrors.inc({ upstream: o.upstream });
+    // Labelled by the registry's own name (the default upstream's host unless it is Docker Hub).
+    this.upstreamRequests.inc({ upstream: o.registry, method: o.method, status });
+    this.upstreamSeconds.observe({ upstream: o.registry }, o.seconds);
+    if (o.status === 'error' || o.status >= 500) this.upstreamErrors.inc({ upstream: o.registry });
   };
 }

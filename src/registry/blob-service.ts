@@ -68,7 +68,7 @@ export class BlobService {
       signal,
       followRedirects: true,
     });
-    await requireOk(res, 'blob', route.upstream.host);
+    await requireOk(res, 'blob', route.upstream.name);
     await res.body.dump();
     return { size: declaredLength(res.headers) };
   }
@@ -91,9 +91,9 @@ export class BlobService {
         signal: fillSignal,
         followRedirects: true,
       });
-      await requireOk(res, 'blob', route.upstream.host);
+      await requireOk(res, 'blob', route.upstream.name);
       const size = declaredLength(res.headers);
-      const describeFailure = (err: Error) => blobFillFailure(err, route.upstream.host);
+      const describeFailure = (err: Error) => blobFillFailure(err, route.upstream.name);
       if (this.screen === undefined) return { size, body: res.body, describeFailure };
       let screened: Buffer | undefined;
       try {

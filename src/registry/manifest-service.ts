@@ -138,7 +138,7 @@ export class ManifestService {
       headers: { accept },
       signal,
     });
-    await requireOk(res, 'manifest', route.upstream.host);
+    await requireOk(res, 'manifest', route.upstream.name);
     await res.body.dump();
     const digest = firstHeader(res.headers[header.dockerContentDigest]);
     const mediaType = baseMediaType(firstHeader(res.headers[header.contentType]));

@@ -14,7 +14,7 @@ import type { Role } from '../store/schema.js';
 import type { ReopenResult, ReviewResult } from '../store/tag-store.js';
 import type { TokenStore } from '../store/token-store.js';
 import type { AlertView } from '../tags/alert-view.js';
-import { toAlertView } from '../tags/alert-view.js';
+import { toAlertView, type UpstreamNamer } from '../tags/alert-view.js';
 import type { TagHistory } from '../tags/history.js';
 
 export interface AdminDependencies {
@@ -29,6 +29,8 @@ export interface AdminDependencies {
    * on it, for `/admin/tags/history?name=`. Wire it to the upstream router.
    */
   resolveName?: (name: string) => { upstream: string; repository: string };
+  /** How alerts name an upstream key (the default upstream by its own host unless it is Docker Hub). */
+  upstreamName?: UpstreamNamer;
   /** Upstream assumed when a history query gives a repository but no upstream. */
   defaultUpstream?: string;
   /** Records a review in the decision log; the review is only answered once this resolves. */
@@ -239,7 +241,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDependencies)
         const last = rows[rows.length - 1];
         return {
           alerts: rows.map((r) => {
-            const { diff: _diff, ...rest } = toAlertView(r);
+            const { diff: _diff, ...rest } = toAlertView(r, undefined, deps.upstreamName);
             return rest;
           }),
           nextCursor: rows.length === q.limit && last !== undefined ? String(last.id) : null,

@@ -8,6 +8,8 @@ export interface HealthDependencies {
   metrics: Metrics;
   /** Named readiness checks; each resolves to true (or `{ ok: true }`) when that part can serve. */
   readiness: Record<string, () => Promise<ReadinessResult> | ReadinessResult>;
+  /** Each upstream's reachability, shown in /readyz's body without deciding readiness. */
+  upstreams?: () => Promise<Record<string, unknown>>;
 }
 
 export async function healthRoutes(app: FastifyInstance, deps: HealthDependencies): Promise<void> {
@@ -30,10 +32,12 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDependencie
     );
     const ready = Object.values(checks).every(Boolean);
     const notReady = Object.keys(reasons).sort();
+    const upstreams = await deps.upstreams?.().catch(() => undefined);
     return reply.code(ready ? 200 : 503).send({
       status: ready ? 'ready' : 'not ready',
       checks,
       ...(ready ? {} : { notReady, reasons }),
+      ...(upstreams ? { upstreams } : {}),
     });
   });
   app.get('/metrics', async (_request, reply) => {

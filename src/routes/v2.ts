@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditSink } from '../audit/index.js';
+import type { WarnedPull } from '../notify/warned-images.js';
 import { parseDigest, requireDigest } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import { distributionApiVersion, header } from '../oci/headers.js';
@@ -28,6 +29,8 @@ export interface V2Dependencies {
   audit: AuditSink;
   /** Refuse on HEAD too (by default a refused HEAD answers headers and the GET carries the reason). */
   denyOnHead: boolean;
+  /** Told of every served pull that carried warnings (audit mode), once its decision is recorded. */
+  onWarned?: (pull: WarnedPull) => void;
   /** Who is pulling: undefined for anonymous. Throws UNAUTHORIZED when credentials are required. */
   authenticate: (request: FastifyRequest) => Promise<string | undefined>;
 }
@@ -138,6 +141,7 @@ export async function v2Routes(app: FastifyInstance, deps: V2Dependencies): Prom
           }
           throw err;
         }
+        deps.metrics.blobRequests.inc({ result: answer.source === 'cache' ? 'hit' : 'miss' });
         deps.metrics.bytesServed.inc(
           { kind: 'blob', source: answer.source },
           Number(answer.headers[header.contentLength] ?? 0),
@@ -380,6 +384,18 @@ async function recordDecision(
   try {
     // Appended together, in order, so they share one synchronous write instead of waiting one after another.
     await Promise.all([...exceptionRecords(facts), decisionRecord(facts)].map((r) => deps.audit.append(r)));
+    countDecision(deps.metrics, facts);
+    const policy = facts.verdict.policy;
+    if (facts.verdict.kind === 'warn' && facts.digest !== undefined && policy !== undefined) {
+      deps.onWarned?.({
+        upstream: facts.upstream,
+        repository: facts.repository,
+        reference: facts.reference,
+        digest: facts.digest,
+        policyVersion: policy.version,
+        findings: facts.verdict.findings.map((f) => ({ rule: f.rule, key: f.key })),
+      });
+    }
   } catch (err) {
     // A decision that cannot be recorded is not answered: the log's promise is that every answer is in it.
     request.log.error({ err }, 'failed to record decision');
@@ -390,6 +406,12 @@ async function recordDecision(
       { status: 503 },
     );
   }
+}
+
+/** Counted once recorded, so the metrics agree with the log: audit-mode findings show as mode="audit". */
+function countDecision(metrics: Metrics, facts: DecisionFacts): void {
+  metrics.decisions.inc({ decision: facts.verdict.kind, method: facts.method, status: String(facts.status) });
+  for (const f of facts.verdict.findings) metrics.findings.inc({ rule: f.rule, mode: f.mode ?? 'enforce' });
 }
 
 /**
@@ -416,7 +438,7 @@ async function passThroughListing(
     headers: request.headers.accept ? { accept: request.headers.accept } : {},
     signal,
   });
-  await requireOk(res, listing === 'tags/list' ? 'tags' : 'manifest', route.upstream.host);
+  await requireOk(res, listing === 'tags/list' ? 'tags' : 'manifest', route.upstream.name);
   const link = firstHeader(res.headers[header.link]);
   if (link !== undefined) {
     const ns = request.query.ns;

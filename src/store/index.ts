@@ -1,5 +1,14 @@
 export type { Dialect } from './migrations.js';
 export { isPostgresUrl, openStore, type Store, StoreError, type StoreOptions } from './open.js';
-export { enqueueEvent, enqueuePayloadEvent, Outbox, type OutboxReceiver, receiverId } from './outbox.js';
+export {
+  type Db,
+  enqueueEvent,
+  enqueuePayloadEvent,
+  Outbox,
+  type OutboxReceiver,
+  receiverId,
+  recordWarnedImage,
+  type WarnedImageInput,
+} from './outbox.js';
 export type * from './schema.js';
 export { type AlertFilter, type ReviewResult, type TagKey, TagStore } from './tag-store.js';

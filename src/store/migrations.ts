@@ -232,6 +232,28 @@ function reviewers(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Images served with warnings (audit mode), one row per image and policy version: the first pull of each sends one
+ * `image.warned` webhook event (an outbox row with its payload), since clients print no Warning header (issue 17).
+ */
+function warnedImages(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await idColumn(dialect, db.schema.createTable('warned_images'))
+        .addColumn('upstream', 'text', (c) => c.notNull())
+        .addColumn('repository', 'text', (c) => c.notNull())
+        .addColumn('reference', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('policy_version', 'text', (c) => c.notNull())
+        .addColumn('findings', 'text', (c) => c.notNull())
+        .addColumn('first_seen', 'text', (c) => c.notNull())
+        // One notice per image and policy version, whichever replica served it first.
+        .addUniqueConstraint('warned_images_once', ['upstream', 'repository', 'digest', 'policy_version'])
+        .execute();
+    },
+  };
+}
+
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     getMigrations: async () => ({
@@ -239,6 +261,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
       '0002_config_allowances': configAllowances,
       '0003_outbox_payload': outboxPayload(dialect),
       '0004_reviewers': reviewers(dialect),
+      '0005_warned_images': warnedImages(dialect),
     }),
   };
 }

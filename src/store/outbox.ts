@@ -1,13 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import type { Database, OutboxFormat, OutboxRow } from './schema.js';
+import type { Database, OutboxFormat, OutboxRow, WarnedImageRow } from './schema.js';
 
 export interface OutboxReceiver {
   url: string;
   format: OutboxFormat;
 }
 
-type Db = Kysely<Database> | Transaction<Database>;
+export type Db = Kysely<Database> | Transaction<Database>;
 
 /**
  * The outbox names a receiver by a hash of its URL, never the URL itself: a Slack webhook URL is a credential and
@@ -46,6 +46,47 @@ export async function enqueueEvent(
     )
     .onConflict((oc) => oc.doNothing())
     .execute();
+}
+
+export interface WarnedImageInput {
+  upstream: string;
+  repository: string;
+  reference: string;
+  digest: string;
+  policyVersion: string;
+  findings: readonly { rule: string; key?: string | undefined }[];
+  at: string;
+}
+
+/**
+ * Records an image served with warnings. The first time it is seen under this policy version (by any replica),
+ * `onNew` runs in the same transaction (to enqueue its `image.warned` event), so the notice is sent exactly once.
+ * True when it was new.
+ */
+export async function recordWarnedImage(
+  db: Kysely<Database>,
+  image: WarnedImageInput,
+  onNew: (trx: Db, row: WarnedImageRow) => Promise<void>,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('warned_images')
+      .values({
+        upstream: image.upstream,
+        repository: image.repository,
+        reference: image.reference,
+        digest: image.digest,
+        policy_version: image.policyVersion,
+        findings: JSON.stringify(image.findings.map((f) => (f.key === undefined ? { rule: f.rule } : f))),
+        first_seen: image.at,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted === undefined) return false;
+    await onNew(trx, inserted);
+    return true;
+  });
 }
 
 /**
@@ -141,6 +182,23 @@ export class Outbox {
       .where('id', '=', row.id)
       .where('claim_token', '=', row.claim_token)
       .execute();
+  }
+
+  /** Rows not yet delivered, and of those the ones that failed at least once (for /metrics). */
+  async backlog(): Promise<{ pending: number; failing: number }> {
+    const rows = await this.db
+      .selectFrom('outbox')
+      .select((eb) => [eb.fn.countAll<string | number>().as('n'), 'attempts'])
+      .where('delivered_at', 'is', null)
+      .groupBy('attempts')
+      .execute();
+    let pending = 0;
+    let failing = 0;
+    for (const r of rows) {
+      pending += Number(r.n);
+      if (r.attempts > 0) failing += Number(r.n);
+    }
+    return { pending, failing };
   }
 
   async pending(): Promise<OutboxRow[]> {

@@ -15,6 +15,7 @@ export interface Database {
   config_allowances: ConfigAllowancesTable;
   api_tokens: ApiTokensTable;
   sessions: SessionsTable;
+  warned_images: WarnedImagesTable;
 }
 
 /** One image config the policy gate allowed for one client under one policy version. */
@@ -160,6 +161,21 @@ export interface SessionsTable {
 
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type SessionRow = Selectable<SessionsTable>;
+
+/** An image served with warnings (audit-mode findings), once per policy version (migration 0005). */
+export interface WarnedImagesTable {
+  id: Generated<number>;
+  upstream: string;
+  repository: string;
+  /** The reference (tag or digest) of the first warned pull. */
+  reference: string;
+  digest: string;
+  policy_version: string;
+  /** JSON `[{rule, key?}]`: rule ids and variable names, never values. */
+  findings: string;
+  first_seen: string;
+}
+
 export type TagObservationRow = Selectable<TagObservationsTable>;
 export type TagStateRow = Selectable<TagStateTable>;
 export type IndexChildRow = Selectable<IndexChildrenTable>;
@@ -167,3 +183,4 @@ export type AlertRow = Selectable<AlertsTable>;
 export type NewAlert = Insertable<AlertsTable>;
 export type ReviewRow = Selectable<ReviewsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
+export type WarnedImageRow = Selectable<WarnedImagesTable>;

@@ -312,6 +312,17 @@ export class TagStore {
       .execute();
   }
 
+  /** Open alerts per severity (for /metrics). */
+  async openAlertCounts(): Promise<Partial<Record<Severity, number>>> {
+    const rows = await this.db
+      .selectFrom('alerts')
+      .select((eb) => ['severity', eb.fn.countAll<string | number>().as('n')])
+      .where('status', '=', 'open')
+      .groupBy('severity')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.severity, Number(r.n)]));
+  }
+
   async alertsForTag(key: TagKey): Promise<AlertRow[]> {
     return whereTag(this.db.selectFrom('alerts').selectAll(), key).orderBy('id', 'asc').execute();
   }

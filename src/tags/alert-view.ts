@@ -28,7 +28,10 @@ export interface ReviewView {
 /** An alert as the admin API, the CLI and webhooks show it. */
 export interface AlertView {
   id: number;
+  /** The upstream's key (`docker.io` for the default upstream): what filters and policies name. */
   upstream: string;
+  /** The registry as people know it: the default upstream by its own host unless it is Docker Hub. */
+  registry: string;
   repository: string;
   tag: string;
   kind: 'index' | 'manifest';
@@ -53,10 +56,18 @@ function parseJson(text: string | null): unknown {
   }
 }
 
-export function toAlertView(row: AlertRow, reviews?: readonly ReviewRow[]): AlertView {
+/** The name an upstream key is shown by; identity unless the app knows better. */
+export type UpstreamNamer = (upstream: string) => string;
+
+export function toAlertView(
+  row: AlertRow,
+  reviews?: readonly ReviewRow[],
+  nameOf: UpstreamNamer = (u) => u,
+): AlertView {
   const view: AlertView = {
     id: row.id,
     upstream: row.upstream,
+    registry: nameOf(row.upstream),
     repository: row.repository,
     tag: row.tag,
     kind: row.kind,

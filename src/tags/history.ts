@@ -11,7 +11,7 @@ import {
   TagStore,
 } from '../store/tag-store.js';
 import type { Route } from '../upstream/router.js';
-import { type AlertView, toAlertView } from './alert-view.js';
+import { type AlertView, toAlertView, type UpstreamNamer } from './alert-view.js';
 import { classifyObservation, type KnownDigest } from './classify-observation.js';
 import type { Describe } from './describer.js';
 import type { ImageDescription } from './description.js';
@@ -41,10 +41,14 @@ export interface TagHistoryOptions {
    * at most this late. Another replica's review takes effect within it; this replica's own, at once. 0 = off.
    */
   repeatWindowMs?: number;
+  /** How alerts name an upstream (the default upstream by its own host unless it is Docker Hub). */
+  upstreamName?: UpstreamNamer;
 }
 
 export interface TagHistoryView {
   upstream: string;
+  /** The registry as people know it (see AlertView.registry). */
+  registry: string;
   repository: string;
   tag: string;
   observations: {
@@ -315,7 +319,7 @@ export class TagHistory implements TagTracker {
       },
       this.options.receivers ?? [],
     );
-    if (created) this.options.onAlertOpened?.(toAlertView(alert));
+    if (created) this.options.onAlertOpened?.(toAlertView(alert, undefined, this.options.upstreamName));
     return alert;
   }
 
@@ -399,7 +403,7 @@ export class TagHistory implements TagTracker {
   async alert(alertId: number): Promise<AlertView | undefined> {
     const row = await this.tags.alert(alertId);
     if (row === undefined) return undefined;
-    return toAlertView(row, await this.tags.reviews(alertId));
+    return toAlertView(row, await this.tags.reviews(alertId), this.options.upstreamName);
   }
 
   async history(key: TagKey): Promise<TagHistoryView> {
@@ -434,6 +438,7 @@ export class TagHistory implements TagTracker {
     const reviews = await Promise.all(alerts.map((a) => this.tags.reviews(a.id)));
     return {
       ...key,
+      registry: this.options.upstreamName?.(key.upstream) ?? key.upstream,
       observations: withChildren,
       approved: states.map((s) => ({
         kind: s.kind,
@@ -442,7 +447,7 @@ export class TagHistory implements TagTracker {
         approvedAt: s.approved_at,
         pinned: s.pinned === 1,
       })),
-      alerts: alerts.map((a, i) => toAlertView(a, reviews[i])),
+      alerts: alerts.map((a, i) => toAlertView(a, reviews[i], this.options.upstreamName)),
     };
   }
 }

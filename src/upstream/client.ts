@@ -29,7 +29,10 @@ export interface UpstreamResponse {
 }
 
 export interface UpstreamObservation {
+  /** The upstream's key (`docker.io` for the default upstream). */
   upstream: string;
+  /** How people know it: the label metrics carry, so a dashboard never says docker.io for a local registry. */
+  registry: string;
   method: string;
   status: number | 'error';
   seconds: number;
@@ -78,7 +81,10 @@ export function declaredLength(headers: UpstreamResponse['headers']): number | u
  * statuses to OCI errors is the caller's, since only it knows whether a 404 meant a manifest or a blob.
  */
 export class UpstreamClient {
+  /** The key clients, policies and records use (`docker.io` for the default upstream). */
   readonly host: string;
+  /** How messages name it: the registry's own host, so a local default upstream is not called docker.io. */
+  readonly name: string;
   readonly origin: string;
   readonly basePath: string;
   private readonly config: UpstreamConfig;
@@ -92,6 +98,7 @@ export class UpstreamClient {
   constructor(config: UpstreamConfig, options: UpstreamClientOptions) {
     this.config = config;
     this.host = config.host;
+    this.name = config.name ?? config.host;
     const url = new URL(config.url);
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/+$/, '');
@@ -176,7 +183,7 @@ export class UpstreamClient {
     try {
       url = new URL(realm);
     } catch {
-      throw new RegistryError('UNAVAILABLE', `upstream ${this.host} sent an unusable token realm`, {
+      throw new RegistryError('UNAVAILABLE', `upstream ${this.name} sent an unusable token realm`, {
         status: 502,
       });
     }
@@ -197,7 +204,7 @@ export class UpstreamClient {
       });
     } catch (err) {
       this.record('GET', 'error', started);
-      throw mapTransportError(err, this.host);
+      throw mapTransportError(err, this.name);
     }
     this.record('GET', res.statusCode, started);
     if (res.statusCode !== 200) {
@@ -205,15 +212,15 @@ export class UpstreamClient {
       if (res.statusCode === 401 || res.statusCode === 403) {
         throw new RegistryError(
           'UNAUTHORIZED',
-          `upstream ${this.host} token service refused pullgate's credentials`,
+          `upstream ${this.name} token service refused pullgate's credentials`,
           {
-            detail: { upstream: this.host, status: res.statusCode },
+            detail: { upstream: this.name, status: res.statusCode },
           },
         );
       }
       throw new RegistryError(
         'UNAVAILABLE',
-        `upstream ${this.host} token service answered ${res.statusCode}`,
+        `upstream ${this.name} token service answered ${res.statusCode}`,
         {
           status: 502,
         },
@@ -222,7 +229,7 @@ export class UpstreamClient {
     const parsed = tokenResponseSchema.safeParse(await res.body.json().catch(() => undefined));
     const token = parsed.success ? (parsed.data.token ?? parsed.data.access_token) : undefined;
     if (!parsed.success || !token) {
-      throw new RegistryError('UNAVAILABLE', `upstream ${this.host} token service sent no token`, {
+      throw new RegistryError('UNAVAILABLE', `upstream ${this.name} token service sent no token`, {
         status: 502,
       });
     }
@@ -257,7 +264,7 @@ export class UpstreamClient {
     } catch (err) {
       this.record(req.method, 'error', started);
       if (req.signal?.aborted) throw err;
-      throw mapTransportError(err, this.host);
+      throw mapTransportError(err, this.name);
     }
   }
 
@@ -269,7 +276,7 @@ export class UpstreamClient {
       const location = firstHeader(response.headers[header.location]);
       await response.body.dump();
       if (location === undefined) {
-        throw new RegistryError('UNAVAILABLE', `upstream ${this.host} redirected without a location`, {
+        throw new RegistryError('UNAVAILABLE', `upstream ${this.name} redirected without a location`, {
           status: 502,
         });
       }
@@ -279,12 +286,18 @@ export class UpstreamClient {
       // never the upstream token.
       response = await this.send(target.origin, target.pathname + target.search, req, undefined);
     }
-    throw new RegistryError('UNAVAILABLE', `upstream ${this.host} redirected too many times`, {
+    throw new RegistryError('UNAVAILABLE', `upstream ${this.name} redirected too many times`, {
       status: 502,
     });
   }
 
   private record(method: string, status: number | 'error', started: number): void {
-    this.observe?.({ upstream: this.host, method, status, seconds: (performance.now() - started) / 1000 });
+    this.observe?.({
+      upstream: this.host,
+      registry: this.name,
+      method,
+      status,
+      seconds: (performance.now() - started) / 1000,
+    });
   }
 }

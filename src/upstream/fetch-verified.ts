@@ -29,7 +29,8 @@ export async function fetchVerified(
   route: Route,
   request: VerifiedFetch,
 ): Promise<{ bytes: Buffer; digest: string; headers: UpstreamResponse['headers'] }> {
-  const host = route.upstream.host;
+  // Named in messages as people know it (the default upstream by its own host unless it is Docker Hub).
+  const host = route.upstream.name;
   const res = await route.upstream.request({
     method: 'GET',
     path: request.path,

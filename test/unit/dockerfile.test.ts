@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/policy/evaluate.js';
 import { imageFacts } from '../../src/policy/facts.js';
 import { loadPolicies } from '../../src/policy/loader.js';
+import { run } from '../helpers/proc.js';
 
 // pullgate's own image must pass pullgate's own rules. No image can be built here (no network for the base), so
 // the runtime stage's USER and ENV are read from the Dockerfile, together with the ENV the pinned node base image
@@ -54,5 +57,28 @@ describe('the Dockerfile', () => {
     });
     expect(decision.findings).toEqual([]);
     expect(decision.decision).toBe('allow');
+  });
+
+  it('health-checks the port PULLGATE_LISTEN names', async () => {
+    const cmd = /^HEALTHCHECK .* CMD (\[.*\])$/m.exec(dockerfile)?.[1];
+    const [exe, ...args] = JSON.parse(cmd ?? '[]') as string[];
+    expect(exe).toBe('node');
+    const server = createServer((req, res) => {
+      res.writeHead(req.url === '/healthz' ? 200 : 404);
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const check = (listen: string) =>
+        run(process.execPath, args, { env: { PULLGATE_LISTEN: listen }, allowFailure: true });
+      expect((await check(`0.0.0.0:${port}`)).code).toBe(0);
+      expect((await check(`127.0.0.1:${port}`)).code).toBe(0);
+      server.close();
+      await new Promise((r) => server.once('close', r));
+      expect((await check(`0.0.0.0:${port}`)).code).toBe(1);
+    } finally {
+      server.close();
+    }
   });
 });

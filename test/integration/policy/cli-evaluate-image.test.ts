@@ -23,7 +23,7 @@ afterAll(async () => {
   await tokenRegistry?.stop();
 });
 
-async function evaluateImage(ref: string) {
+async function evaluateImage(ref: string, flags: string[] = ['--insecure']) {
   const out = { stdout: '', stderr: '' };
   const io: CliIo = {
     stdout: (t) => {
@@ -35,7 +35,7 @@ async function evaluateImage(ref: string) {
     readStdin: async () => '',
     env: {},
   };
-  const code = await runEvaluate([ref, '--insecure'], io);
+  const code = await runEvaluate([ref, ...flags], io);
   return { code, ...out };
 }
 
@@ -66,5 +66,11 @@ describe('pullgate evaluate IMAGE', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^pullgate evaluate: cannot fetch /);
     expect((await evaluateImage('UPPER/Case:tag')).code).toBe(2);
+  });
+
+  it('suggests --insecure when a plain-HTTP registry was asked over HTTPS', async () => {
+    const res = await evaluateImage(`${registry.host}/library/app:nonroot`, []);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(`if ${registry.host} serves plain HTTP, add --insecure`);
   });
 });

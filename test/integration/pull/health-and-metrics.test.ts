@@ -18,8 +18,9 @@ describe('health and metrics', () => {
     expect(metrics).toMatch(
       /pullgate_http_requests_total\{route="\/v2\/\*",method="GET",status="200"\} [1-9]/,
     );
-    expect(metrics).toMatch(
-      /pullgate_upstream_requests_total\{upstream="docker.io",method="HEAD",status="200"\} [1-9]/,
+    // The local default upstream is labelled by its own host, not docker.io (issue 17, "Names").
+    expect(metrics).toContain(
+      `pullgate_upstream_requests_total{upstream="${setup.upstream.host}",method="HEAD",status="200"}`,
     );
     expect(metrics).toMatch(
       /pullgate_bytes_served_total\{kind="manifest",source="(?:upstream|cache)"\} [1-9]/,

@@ -19,9 +19,34 @@ describe('loadConfig', () => {
     [{ PULLGATE_DATABASE_URL: 'mysql://x' }, /PULLGATE_DATABASE_URL.*postgres/],
     [{ PULLGATE_UPSTREAM_USERNAME: 'u' }, /PULLGATE_UPSTREAM_USERNAME and PULLGATE_UPSTREAM_PASSWORD/],
     [{ PULLGATE_CONFIG: '/nonexistent/pullgate.yaml' }, /\/nonexistent\/pullgate.yaml: cannot read/],
+    [{ PULLGATE_UPSTREAM_HEADERS_TIMEOUT: '0' }, /PULLGATE_UPSTREAM_HEADERS_TIMEOUT/],
+    [{ PULLGATE_UPSTREAM_BODY_TIMEOUT: 'soon' }, /PULLGATE_UPSTREAM_BODY_TIMEOUT/],
   ])('rejects %j', (env, message) => {
     expect(() => loadConfig(env as NodeJS.ProcessEnv, '/srv')).toThrowError(ConfigError);
     expect(() => loadConfig(env as NodeJS.ProcessEnv, '/srv')).toThrowError(message);
+  });
+
+  it('reads the upstream timeouts in seconds from PULLGATE_UPSTREAM_{CONNECT,HEADERS,BODY}_TIMEOUT', () => {
+    expect(loadConfig({}, '/srv').upstreamTimeouts).toEqual({
+      connectMs: 10_000,
+      headersMs: 30_000,
+      bodyMs: 60_000,
+    });
+    const config = loadConfig(
+      {
+        PULLGATE_UPSTREAM_CONNECT_TIMEOUT: '2',
+        PULLGATE_UPSTREAM_HEADERS_TIMEOUT: '7.5',
+        PULLGATE_UPSTREAM_BODY_TIMEOUT: '300',
+      },
+      '/srv',
+    );
+    expect(config.upstreamTimeouts).toEqual({ connectMs: 2000, headersMs: 7500, bodyMs: 300_000 });
+  });
+
+  it('names the default upstream docker.io only when it is Docker Hub', () => {
+    expect(loadConfig({}, '/srv').defaultUpstream.name).toBe('docker.io');
+    const local = loadConfig({ PULLGATE_UPSTREAM: 'http://127.0.0.1:15001' }, '/srv').defaultUpstream;
+    expect(local).toMatchObject({ host: 'docker.io', name: '127.0.0.1:15001' });
   });
 
   it('reads extra upstreams with credentials from the environment, never echoing them', () => {

@@ -5,6 +5,7 @@ import type { AlertView } from '../../../src/tags/alert-view.js';
 const alert: AlertView = {
   id: 7,
   upstream: 'docker.io',
+  registry: 'docker.io',
   repository: 'library/nginx',
   tag: '1.25.3',
   kind: 'manifest',
