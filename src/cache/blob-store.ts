@@ -105,8 +105,14 @@ export class BlobStore {
   async put(digest: string, bytes: Buffer): Promise<void> {
     if (this.index.has(digest) || this.fills.has(digest)) return;
     const tmp = join(this.tmpDir, randomUUID());
-    await writeFile(tmp, bytes);
-    await rename(tmp, this.pathFor(digest));
+    try {
+      await writeFile(tmp, bytes);
+      await rename(tmp, this.pathFor(digest));
+    } catch (err) {
+      // A write cut short (ENOSPC) must not leave a partial file behind in tmp/.
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
+    }
     if (this.index.has(digest)) return;
     this.index.set(digest, { size: bytes.length, lastUsed: Date.now(), readers: 0 });
     this.totalBytes += bytes.length;
