@@ -363,12 +363,14 @@ function describeCaseRaw(req: FuzzRequest, res: RawResponse | undefined): string
   });
 }
 
-async function upstreamAnswered5xxSince(seen: number): Promise<boolean> {
+/** What the registry answered since entry `seen` of its access log, waiting briefly for its lines to land. */
+async function upstreamAnswersSince(seen: number): Promise<{ any5xx: boolean; answers: string[] }> {
   const deadline = Date.now() + 2000;
   for (;;) {
-    const log = await upstream.accessLog();
-    if (log.slice(seen).some((e) => e.status >= 500)) return true;
-    if (Date.now() > deadline) return false;
+    const log = (await upstream.accessLog()).slice(seen);
+    const answers = log.map((e) => `${e.method} ${e.path.slice(0, 80)} -> ${e.status}`);
+    if (log.some((e) => e.status >= 500)) return { any5xx: true, answers };
+    if (Date.now() > deadline) return { any5xx: false, answers };
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -412,8 +414,16 @@ async function check(req: FuzzRequest): Promise<void> {
         throw violation(req, res, `bytes of refused config blob ${d} served`);
     }
   }
-  if (res.status >= 500 && !(await upstreamAnswered5xxSince(logBefore))) {
-    throw violation(req, res, '5xx while the upstream answered no 5xx');
+  if (res.status >= 500) {
+    const { any5xx, answers } = await upstreamAnswersSince(logBefore);
+    const endpoint = req.path.split('/').at(-2) ?? '';
+    if (!any5xx) {
+      throw violation(
+        req,
+        res,
+        `${res.status} to ${req.method} .../${endpoint}/… while the upstream answered [${answers.join(', ')}]`,
+      );
+    }
   }
   if (res.status >= 400 && res.body.length > 0) {
     const problem = ociErrorProblem(res.body);
