@@ -514,7 +514,9 @@ export function fuzzHttpSurface(options: SurfaceOptions): void {
       const summary = [...found].map(([kind, { count, example }]) => `${count}x ${kind}\n  e.g. ${example}`);
       expect(found.size, `violations:\n${summary.join('\n\n')}`).toBe(0);
       // Still serving after all of it, and nothing escaped as an unhandled rejection.
-      const ping = await fetch(`${pullgate.url}/v2/`);
+      const ping = await fetch(`${pullgate.url}/v2/`, {
+        headers: validBasic === undefined ? {} : { authorization: validBasic },
+      });
       expect(ping.status).toBe(200);
       expect(unhandled).toEqual([]);
     }, 600_000);
