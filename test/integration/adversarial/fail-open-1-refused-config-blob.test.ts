@@ -1,7 +1,13 @@
-import { readdir } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchManifest, PLANTED_AWS_SECRET, type SeededImages, seedRegistry } from '../../helpers/images.js';
+import {
+  fetchManifest,
+  PLANTED_AWS_SECRET,
+  pushImage,
+  type SeededImages,
+  seedRegistry,
+} from '../../helpers/images.js';
 import { type Pullgate, startPullgate } from '../../helpers/pullgate.js';
 import { type Registry, startRegistry } from '../../helpers/registry.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
@@ -25,9 +31,9 @@ async function configOf(tag: 'secretenv' | 'root'): Promise<{ config: string; la
   return { config: m.config.digest, layer: m.layers[0]?.digest ?? '' };
 }
 
-async function pullgateOn(dataDir?: string): Promise<Pullgate> {
+async function pullgateOn(dataDir?: string, env: Record<string, string> = {}): Promise<Pullgate> {
   const p = await startPullgate({
-    env: { PULLGATE_UPSTREAM: upstream.url },
+    env: { PULLGATE_UPSTREAM: upstream.url, ...env },
     ...(dataDir ? { dataDir } : {}),
   });
   started.push(p);
@@ -85,6 +91,38 @@ describe('a refused image config blob', () => {
     expect(cached).not.toContain(secretConfig.slice('sha256:'.length));
     expect(cached).not.toContain(rootConfig.slice('sha256:'.length));
     expect(await cachedBlobs(data.path)).not.toContain(secretConfig.slice('sha256:'.length));
+  });
+
+  it('is not served by its repository alone when only a tag-scoped policy would let its image through', async () => {
+    // dev-* tags of library/app only audit secret-env; default.yaml enforces it. A blob request names no tag, so the
+    // strictest reading of the policies matching the repository applies: refused.
+    const policies = join(data.path, 'policies-dev-audit');
+    await mkdir(policies);
+    await copyFile('policies/default.yaml', join(policies, 'default.yaml'));
+    await writeFile(
+      join(policies, 'dev-audit.yaml'),
+      [
+        'apiVersion: pullgate/v1',
+        'kind: Policy',
+        'name: dev-audit',
+        'priority: 20',
+        'scope:',
+        '  repositories: ["library/app"]',
+        '  tags: ["dev-*"]',
+        'rules:',
+        '  secret-env:',
+        '    mode: audit',
+        '',
+      ].join('\n'),
+    );
+    await pushImage(seeded.layout.dir, 'secretenv', upstream, seeded.repo, 'dev-1');
+    // The tag-scoped policy is in force: another replica serves the dev-1 manifest (secret-env only audited).
+    const other = await pullgateOn(undefined, { PULLGATE_POLICY_DIR: policies });
+    expect((await fetch(`${other.url}/v2/library/app/manifests/dev-1`)).status).toBe(200);
+    const replica = await pullgateOn(undefined, { PULLGATE_POLICY_DIR: policies });
+    const blob = await getBlob(replica, secretConfig);
+    expect(blob.status).not.toBe(200);
+    expect(blob.body.includes(PLANTED_AWS_SECRET)).toBe(false);
   });
 
   it('leaves layers alone: a layer of the refused image is still served', async () => {
