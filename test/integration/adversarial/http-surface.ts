@@ -403,15 +403,36 @@ export function fuzzHttpSurface(options: SurfaceOptions): void {
   }
 
   /** What the registry answered since entry `seen` of its access log, waiting briefly for its lines to land. */
-  async function upstreamAnswersSince(seen: number): Promise<{ any5xx: boolean; answers: string[] }> {
+  async function upstreamAnswersSince(
+    seen: number,
+  ): Promise<{ any5xx: boolean; answers: string[]; manifestUris: string[] }> {
     const deadline = Date.now() + 2000;
     for (;;) {
       const log = (await upstream.accessLog()).slice(seen);
       const answers = log.map((e) => `${e.method} ${e.path.slice(0, 80)} -> ${e.status}`);
-      if (log.some((e) => e.status >= 500)) return { any5xx: true, answers };
-      if (Date.now() > deadline) return { any5xx: false, answers };
+      const manifestUris = log
+        .filter((e) => e.status === 200 && e.path.includes('/manifests/'))
+        .map((e) => e.uri);
+      if (log.some((e) => e.status >= 500)) return { any5xx: true, answers, manifestUris };
+      if (Date.now() > deadline) return { any5xx: false, answers, manifestUris };
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /**
+   * Whether the registry answers one of these manifest requests with a Docker schema 1 manifest: distribution
+   * converts a v2 image to signed schema 1 for an Accept that names no v2 or list type (an OCI-only client asking
+   * for a Docker image). pullgate does not serve schema 1, so its 502 naming the upstream is the upstream's doing.
+   * Only an Accept pullgate forwards as is (one naming vnd.oci or vnd.docker types) reaches the registry unchanged.
+   */
+  async function upstreamAnsweredSchema1(uris: string[], accept: string | undefined): Promise<boolean> {
+    if (accept === undefined || !/application\/vnd\.(?:oci|docker)\./.test(accept)) return false;
+    for (const uri of uris) {
+      const res = await registryFetch(upstream, uri, { method: 'HEAD', headers: { accept } });
+      await res.arrayBuffer();
+      if (/manifest\.v1\+(?:prettyjws|json)/.test(res.headers.get('content-type') ?? '')) return true;
+    }
+    return false;
   }
 
   class Violation extends Error {
@@ -463,9 +484,11 @@ export function fuzzHttpSurface(options: SurfaceOptions): void {
       throw violation(req, res, 'a /v2/ answer was served without the required credentials');
     }
     if (res.status >= 500) {
-      const { any5xx, answers } = await upstreamAnswersSince(logBefore);
+      const { any5xx, answers, manifestUris } = await upstreamAnswersSince(logBefore);
       const endpoint = req.path.split('/').at(-2) ?? '';
-      if (!any5xx) {
+      const schema1 =
+        res.status === 502 && (await upstreamAnsweredSchema1(manifestUris, req.headers.accept?.toString()));
+      if (!any5xx && !schema1) {
         throw violation(
           req,
           res,
