@@ -236,6 +236,9 @@ export class BlobFill extends EventEmitter {
         } else {
           writing = writing.then(flush);
         }
+        // A write that fails (ENOSPC) while the loop waits for the next chunk has nobody awaiting it yet: mark it
+        // handled here; the failure still reaches the fill through the next `await writing`.
+        writing.catch(() => undefined);
       }
       await writing;
       await flush();

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, statfs, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { RegistryError } from '../oci/errors.js';
 import { BlobFill, type OpenUpstreamBlob } from './blob-fill.js';
 import { noteStreamed } from './memory.js';
 
@@ -25,6 +26,9 @@ export interface CachedBlob {
   /** The file is unchanged since it was verified (see IndexEntry.verifiedMtimeMs). */
   verified: boolean;
 }
+
+// Room kept beyond the blob itself: a fill's temp file is written in pieces of up to 1 MiB.
+const roomMarginBytes = 1024 * 1024;
 
 /**
  * Content-addressed blobs on local disk: `<dir>/blobs/<algorithm>/<encoded>`. Written only through a verified
@@ -106,8 +110,14 @@ export class BlobStore {
   async put(digest: string, bytes: Buffer): Promise<void> {
     if (this.index.has(digest) || this.fills.has(digest)) return;
     const tmp = join(this.tmpDir, randomUUID());
-    await writeFile(tmp, bytes);
-    await rename(tmp, this.pathFor(digest));
+    try {
+      await writeFile(tmp, bytes);
+      await rename(tmp, this.pathFor(digest));
+    } catch (err) {
+      // A write cut short (ENOSPC) must not leave a partial file behind in tmp/.
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
+    }
     if (this.index.has(digest)) return;
     this.index.set(digest, { size: bytes.length, lastUsed: Date.now(), readers: 0 });
     this.totalBytes += bytes.length;
@@ -147,13 +157,40 @@ export class BlobStore {
       },
     );
     this.fills.set(digest, fill);
-    void fill.run(openUpstream);
+    void fill.run(async (signal) => {
+      const blob = await openUpstream(signal);
+      await this.requireRoom(blob);
+      return blob;
+    });
     return fill;
   }
 
   /** What /metrics reports: bytes and blobs on disk, and blobs evicted since start. */
   get usage(): { bytes: number; blobs: number; evictions: number } {
     return { bytes: this.totalBytes, blobs: this.index.size, evictions: this.evicted };
+  }
+
+  /**
+   * A fill is answered 200 as soon as the upstream answers, and a write that then fails (ENOSPC) can only cut the
+   * transfer. So the free space is checked first: a disk without room for the blob is a 503 before any byte goes
+   * out, not a cut transfer. (A disk that fills up during the transfer still cuts it.)
+   */
+  private async requireRoom(blob: { size: number | undefined; body: Readable }): Promise<void> {
+    const info = await statfs(this.tmpDir).catch(() => undefined);
+    if (info === undefined) return;
+    const free = info.bavail * info.bsize;
+    if (free >= (blob.size ?? 0) + roomMarginBytes) return;
+    // Destroying an undici body emits an AbortError: nobody reads it any more, so it is not an unhandled 'error'.
+    blob.body.on('error', () => {});
+    blob.body.destroy();
+    throw new RegistryError('UNAVAILABLE', 'the blob cache has no room for this blob', {
+      status: 503,
+      detail: {
+        cache: 'disk full',
+        freeBytes: free,
+        ...(blob.size !== undefined ? { blobBytes: blob.size } : {}),
+      },
+    });
   }
 
   private async evict(): Promise<void> {

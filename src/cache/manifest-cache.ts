@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestOf } from '../oci/digest.js';
 import { parseManifest } from '../oci/manifest.js';
@@ -55,9 +55,15 @@ export class ManifestCache {
     if (this.dir === undefined) return;
     const path = this.pathFor(upstream, repository, manifest.digest);
     const tmp = `${path}.${randomUUID()}.tmp`;
-    await mkdir(join(path, '..'), { recursive: true });
-    await writeFile(tmp, manifest.bytes);
-    await rename(tmp, path);
+    try {
+      await mkdir(join(path, '..'), { recursive: true });
+      await writeFile(tmp, manifest.bytes);
+      await rename(tmp, path);
+    } catch {
+      // The disk copy is only a cache (a full disk, a read-only volume): the manifest is served from memory all
+      // the same, and no partial file is left for a later read to trip over.
+      await rm(tmp, { force: true }).catch(() => undefined);
+    }
   }
 
   private remember(key: string, manifest: ManifestBytes): void {

@@ -91,6 +91,12 @@ export function mapUpstreamStatus(
         detail,
         headers: { 'retry-after': retryAfter && /^\d+$/.test(retryAfter) ? retryAfter : '60' },
       });
+    case 405:
+      // The client asked for something the upstream does not do (HEAD on tags/list: distribution answers 405).
+      // That is the request's limit, not an upstream failure: pass it on as 405, not a 502.
+      return new RegistryError('UNSUPPORTED', `upstream ${upstream} does not support this request`, {
+        detail,
+      });
     case 400:
       if (subject === 'manifest')
         return new RegistryError('MANIFEST_INVALID', 'upstream rejected the manifest request', { detail });

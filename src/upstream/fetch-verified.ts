@@ -2,7 +2,7 @@ import { digestOf } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
 import { declaredLength, firstHeader, requireOk, type UpstreamResponse } from './client.js';
-import type { Subject } from './errors.js';
+import { isAbortError, mapTransportError, type Subject } from './errors.js';
 import { BodyTooLargeError, readBounded, tooLargeFromUpstream } from './read-bounded.js';
 import type { Route } from './router.js';
 
@@ -45,7 +45,10 @@ export async function fetchVerified(
     bytes = await readBounded(res.body, request.limit, declaredLength(res.headers));
   } catch (err) {
     if (err instanceof BodyTooLargeError) throw tooLargeFromUpstream(request.what, err.limit, host);
-    throw err;
+    // The client leaving is not the upstream's fault; anything else that cuts the body (a reset, a short body, a
+    // body timeout) is, and is a 502/504 naming the upstream rather than a bare 500.
+    if (isAbortError(err) || request.signal.aborted) throw err;
+    throw mapTransportError(err, host);
   }
   const claimed = request.expected ?? firstHeader(res.headers[header.dockerContentDigest]);
   const actual = digestOf(bytes, claimed?.startsWith('sha512:') ? 'sha512' : 'sha256');
