@@ -59,11 +59,11 @@ describe('admin commands find the server and explain a missing token', () => {
     expect((await alerts(['list'], env)).code).toBe(0);
   });
 
-  it('say that PULLGATE_ADMIN_TOKEN is unset when the server answers UNAUTHORIZED', async () => {
+  it('say that no token (PULLGATE_TOKEN, PULLGATE_ADMIN_TOKEN) is set when the server answers UNAUTHORIZED', async () => {
     const res = await alerts(['list', '--server', setup.pullgate.url], {});
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('UNAUTHORIZED');
-    expect(res.stderr).toContain('PULLGATE_ADMIN_TOKEN is not set');
+    expect(res.stderr).toContain('neither PULLGATE_TOKEN nor PULLGATE_ADMIN_TOKEN is set');
   });
 
   it('document PULLGATE_SERVER and PULLGATE_LISTEN in every admin command help', async () => {
