@@ -41,6 +41,7 @@ interface DecisionLine {
   digest?: string;
   client: { address: string; user?: string };
   findings: { rule: string; key?: string }[];
+  tag?: { event?: string };
 }
 
 /** The filter values the server would refuse, found before asking it (usage errors exit 2, as the help says). */
@@ -128,11 +129,16 @@ export async function runDecisions(argv: string[], io: CliIo = processIo): Promi
     return 0;
   }
   const page = result.body as { records: DecisionLine[]; nextCursor?: string | null };
+  if (page.records.length === 0) io.stdout('no decisions match\n');
   for (const r of page.records) {
     const rules = r.findings.map((f) => (f.key ? `${f.rule}:${f.key}` : f.rule)).join(',') || '-';
     const who = r.client.user ?? r.client.address;
+    // A digest is written repository@digest, a tag repository:tag (distribution-spec references).
+    const ref = r.reference.includes(':') ? `@${r.reference}` : `:${r.reference}`;
+    // A tag served from its pin (or refused until reviewed) says so: it looks like any other answer otherwise.
+    const tag = r.tag?.event !== undefined && r.tag.event !== 'unchanged' ? `  tag ${r.tag.event}` : '';
     io.stdout(
-      `${r.time}  ${r.decision.padEnd(5)}  ${answered(r)}  ${r.repository}:${r.reference}  ${who}  ${rules}\n`,
+      `${r.time}  ${r.decision.padEnd(5)}  ${answered(r)}  ${r.repository}${ref}  ${who}  ${rules}${tag}\n`,
     );
   }
   if (page.nextCursor) io.stdout(`(more: --cursor ${page.nextCursor})\n`);

@@ -99,6 +99,12 @@ describe('pullgate decisions', () => {
     }
   });
 
+  it('says when no decision matches, rather than printing nothing', async () => {
+    const res = await decisions(['--repository', 'library/no-such-repository'], env());
+    expect(res.code).toBe(0);
+    expect(res.stdout).toBe('no decisions match\n');
+  });
+
   it('shows what the client got: the refused HEAD answered with headers, the GET refused', async () => {
     const res = await decisions(['--repository', 'library/app'], env());
     expect(res.code).toBe(0);
