@@ -22,15 +22,18 @@ describe('require-digest with pinned tags and reviews', () => {
   let layout: string;
   const digests: Record<string, string> = {};
 
-  const admin = async (path: string, body?: unknown): Promise<unknown> => {
+  const admin = async (path: string, body?: unknown, token = TOKEN): Promise<unknown> => {
     const res = await fetch(`${pullgate.url}/admin${path}`, {
       method: body === undefined ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    if (res.status !== 200) throw new Error(`admin ${path} answered ${res.status}`);
+    if (res.status !== 200 && res.status !== 201) throw new Error(`admin ${path} answered ${res.status}`);
     return res.json();
   };
+  /** A reviewer's personal token: a review records the name the token belongs to (issue 12). */
+  const reviewerToken = async (name: string): Promise<string> =>
+    ((await admin('/tokens', { name, role: 'reviewer' })) as { token: string }).token;
   const openAlert = async (tag: string): Promise<number> => {
     const { alerts } = (await admin(`/alerts?status=open&tag=${tag}`)) as { alerts: { id: number }[] };
     const [alert] = alerts;
@@ -87,10 +90,11 @@ describe('require-digest with pinned tags and reviews', () => {
 
   it('with refuseRejected a digest rejected in review is refused by digest, naming the approved one', async () => {
     expect((await skopeoCopy(`${pullgate.host}/${REPO}@${digests.y}`)).manifestDigest).toBe(digests.y);
-    await admin(`/alerts/${await openAlert('1.25.3')}/reject`, {
-      reviewer: 'bob',
-      reason: 'unplanned rebuild',
-    });
+    await admin(
+      `/alerts/${await openAlert('1.25.3')}/reject`,
+      { reason: 'unplanned rebuild' },
+      await reviewerToken('bob'),
+    );
     const err = await refusal(`@${digests.y}`);
     expect(err).toMatch(
       new RegExp(
@@ -105,10 +109,11 @@ describe('require-digest with pinned tags and reviews', () => {
     await refusal(':2.0.0');
     await pushImage(layout, 'z', registry, REPO, '2.0.0');
     await refusal(':2.0.0');
-    await admin(`/alerts/${await openAlert('2.0.0')}/approve`, {
-      reviewer: 'alice',
-      reason: 'release 2.0.0',
-    });
+    await admin(
+      `/alerts/${await openAlert('2.0.0')}/approve`,
+      { reason: 'release 2.0.0' },
+      await reviewerToken('alice'),
+    );
     expect(await refusal(':2.0.0')).toMatch(
       new RegExp(
         `pull ${REPO}@${digests.z} instead of :2\\.0\\.0 \\(approved \\d{4}-\\d{2}-\\d{2} by alice\\)`,
