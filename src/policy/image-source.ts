@@ -78,10 +78,14 @@ const CONFIG_MAX = 8 * 1024 * 1024;
  * each platform's config for an index (attestations skipped). Anonymous or Bearer-token pulls, or Basic with
  * the given credentials.
  */
-export async function fetchImageConfigs(
+/**
+ * A route to the image's own registry and the proxy's own manifest path (bounded, verified), with nothing kept:
+ * a one-off look at an image. The caller closes both.
+ */
+function oneOffRoute(
   ref: ImageReference,
   options: { insecure: boolean; credentials?: { username: string; password: string } | undefined },
-): Promise<FetchedReference> {
+): { client: UpstreamClient; route: Route; manifests: ManifestService } {
   const url =
     ref.host === DOCKER_HUB
       ? 'https://registry-1.docker.io'
@@ -90,13 +94,19 @@ export async function fetchImageConfigs(
     { host: ref.host, url, libraryPrefix: false, tagTtlSeconds: 0, credentials: options.credentials },
     { timeouts: { connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000 } },
   );
-  const route: Route = { upstream: client, repository: ref.repository };
-  // The proxy's own manifest path (bounded, verified), with nothing kept: a one-off look at an image.
   const manifests = new ManifestService({
     manifestMaxBytes: MANIFEST_MAX,
     cache: new ManifestCache(undefined),
     tagTtlSeconds: () => 0,
   });
+  return { client, route: { upstream: client, repository: ref.repository }, manifests };
+}
+
+export async function fetchImageConfigs(
+  ref: ImageReference,
+  options: { insecure: boolean; credentials?: { username: string; password: string } | undefined },
+): Promise<FetchedReference> {
+  const { client, route, manifests } = oneOffRoute(ref, options);
   const signal = AbortSignal.timeout(120_000);
   try {
     const digest = requireDigest(
@@ -166,20 +176,7 @@ export async function resolveTagNow(
   ref: ImageReference,
   options: { insecure: boolean; credentials?: { username: string; password: string } | undefined },
 ): Promise<{ digest: string; children: string[] }> {
-  const url =
-    ref.host === DOCKER_HUB
-      ? 'https://registry-1.docker.io'
-      : `${options.insecure ? 'http' : 'https'}://${ref.host}`;
-  const client = new UpstreamClient(
-    { host: ref.host, url, libraryPrefix: false, tagTtlSeconds: 0, credentials: options.credentials },
-    { timeouts: { connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000 } },
-  );
-  const route: Route = { upstream: client, repository: ref.repository };
-  const manifests = new ManifestService({
-    manifestMaxBytes: MANIFEST_MAX,
-    cache: new ManifestCache(undefined),
-    tagTtlSeconds: () => 0,
-  });
+  const { client, route, manifests } = oneOffRoute(ref, options);
   const signal = AbortSignal.timeout(60_000);
   try {
     const head = await manifests.resolveTagUpstream(
