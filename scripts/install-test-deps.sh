@@ -8,7 +8,7 @@ PACKAGES=(
   docker-registry skopeo umoci jq
   podman buildah containerd docker.io crun runc fuse-overlayfs
   apache2-utils busybox-static
-  postgresql openssl iproute2
+  postgresql openssl iproute2 nginx
   chromium
 )
 

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Dispatcher } from 'undici';
-import { type AuditSink, openAuditLog, queryDecisions } from './audit/index.js';
+import { type AuditSink, type DecisionFilters, openAuditLog } from './audit/index.js';
+import { AuditIndexer } from './audit/indexer.js';
 import { createAuthenticator } from './auth/index.js';
 import type { Principal } from './auth/principal.js';
 import { UsersDirectory } from './auth/users-directory.js';
@@ -31,6 +32,7 @@ import { consoleRoutes } from './routes/ui/index.js';
 import type { PolicyStatus } from './routes/ui/policies-page.js';
 import { v2Routes } from './routes/v2.js';
 import { ConfigAllowanceStore } from './store/config-allowances.js';
+import { DecisionIndex } from './store/decision-index.js';
 import { Outbox, openStore, TagStore } from './store/index.js';
 import { SessionStore } from './store/session-store.js';
 import { TokenStore } from './store/token-store.js';
@@ -150,6 +152,9 @@ async function wire(
   const configs = new ConfigFetcher(config.configMaxBytes, blobStore);
 
   const auditDir = join(config.dataDir, 'audit');
+  // Bound once the store is open; records written before that (the start's policy load, a recovery) are read back
+  // from the files by its first pass.
+  let indexer: AuditIndexer | undefined;
   const audit: AuditSink = await openAuditLog({
     dir: auditDir,
     enabled: config.audit.enabled,
@@ -162,6 +167,7 @@ async function wire(
       intervalMs: config.audit.checkpointIntervalMs,
     },
     logger: app.log,
+    onAppended: (records) => indexer?.enqueue(records),
   });
   closers.push(() => audit.close());
 
@@ -197,6 +203,24 @@ async function wire(
 
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   closers.push(() => store.close());
+  const decisionIndex = new DecisionIndex(store.db);
+  if (audit.enabled) {
+    const feed = new AuditIndexer({
+      index: decisionIndex,
+      replica: config.replicaId,
+      dir: auditDir,
+      logger: app.log,
+    });
+    indexer = feed;
+    // Records on disk but not in the index (a crash between the write and the insert) are indexed now. A store that
+    // refuses here already failed its migrations above; a later failure is retried by the feed itself.
+    await feed.start();
+    // Closed after the server stopped and the log drained (closers run in reverse: this one runs before the store's).
+    closers.push(async () => {
+      await audit.close();
+      await feed.close();
+    });
+  }
   screen = new ConfigScreen({
     policies: () => engine?.current,
     allowances: new ConfigAllowanceStore(store.db),
@@ -360,8 +384,14 @@ async function wire(
       reason: review.reason.slice(0, 2000),
     });
   };
+  // Every replica's records, from the shared index; the files stay the record (`pullgate log reindex`). This
+  // replica's own records are flushed first, so a query sees every decision this replica has answered; other
+  // replicas' arrive within their batch interval.
   const decisions = audit.enabled
-    ? (filters: Parameters<typeof queryDecisions>[1]) => queryDecisions(auditDir, filters)
+    ? async (filters: DecisionFilters) => {
+        await indexer?.flush().catch(() => undefined);
+        return decisionIndex.queryDecisions(filters);
+      }
     : undefined;
   const tokens = new TokenStore(store.db);
   await app.register(consoleRoutes, {

@@ -15,6 +15,7 @@ commands:
   decisions [--json] [filters]  query the decision log (talks to the admin API)
   log verify [--data-dir DIR] [--public-key FILE] [--checkpoint FILE]
                                 check the decision log and its signed checkpoints offline
+  log reindex [--data-dir DIR]  rebuild this replica's part of the decision index from its log files
 
 Run \`pullgate <command> --help\` for a command's options.
 `;
@@ -63,6 +64,10 @@ async function main(argv: string[]): Promise<number> {
       return runDecisions(rest);
     }
     case 'log': {
+      if (rest[0] === 'reindex') {
+        const { runLogReindex } = await import('./cli/log-reindex.js');
+        return runLogReindex(rest.slice(1));
+      }
       if (isHelp(rest[0])) rest.splice(0, 1, 'verify', '--help');
       if (rest[0] !== 'verify') break;
       const { runLogVerify } = await import('./cli/log-verify.js');

@@ -48,6 +48,11 @@ export interface AuditLogOptions {
   now?: () => Date;
   /** Write checkpoints (`<dir>/checkpoint`) of the chain head: at open, while records arrive and at close. */
   checkpoints?: CheckpointOptions;
+  /**
+   * Told of every record once it is on disk, after its appends resolved (the store's decision index listens here).
+   * Must not throw nor block: it runs on the write path.
+   */
+  onAppended?: (records: readonly AuditRecord[]) => void;
 }
 
 /** What routes and services call: the real log, or the no-op one used when the log is turned off. */
@@ -148,6 +153,7 @@ export class AuditLog implements AuditSink {
   private readonly maxBatch: number;
   private readonly logger: AuditLogger;
   private readonly now: () => Date;
+  private readonly onAppended: ((records: readonly AuditRecord[]) => void) | undefined;
 
   private head: ChainHead;
   private file: OpenFile | undefined;
@@ -168,6 +174,7 @@ export class AuditLog implements AuditSink {
     this.maxBatch = options.maxBatch ?? DEFAULTS.maxBatch;
     this.logger = options.logger ?? silentLogger;
     this.now = options.now ?? (() => new Date());
+    this.onAppended = options.onAppended;
     this.head = head;
     this.file = file;
   }
@@ -336,6 +343,7 @@ export class AuditLog implements AuditSink {
         this.counters.batches++;
         this.counters.bytes += buf.length;
         for (const s of part) s.pending.resolve(s.record);
+        this.onAppended?.(part.map((s) => s.record));
         this.lastFailure = undefined;
         done = end;
       }

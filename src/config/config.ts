@@ -95,6 +95,8 @@ export interface Config {
   dataDir: string;
   policyDir: string;
   databaseUrl: string | undefined;
+  /** Names this replica's records in the shared decision index (PULLGATE_REPLICA_ID, default the hostname). */
+  replicaId: string;
   adminToken: string | undefined;
   tagTtlSeconds: number;
   logLevel: string;
@@ -145,6 +147,11 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** A replica id is a name in paths and cursors: no separators, no spaces. */
+const replicaIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'expected letters, digits, ".", "_" or "-" (at most 100)');
 
 const dockerHubUrl = 'https://registry-1.docker.io';
 const dockerHubHosts = new Set([
@@ -399,6 +406,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     dataDir,
     policyDir: abs(env.PULLGATE_POLICY_DIR ?? fromFile.policyDir ?? './policies'),
     databaseUrl: databaseUrl === '' ? undefined : databaseUrl,
+    replicaId: parseOrThrow(
+      replicaIdSchema,
+      env.PULLGATE_REPLICA_ID ?? hostname(),
+      where('PULLGATE_REPLICA_ID'),
+    ),
     adminToken: env.PULLGATE_ADMIN_TOKEN === '' ? undefined : env.PULLGATE_ADMIN_TOKEN,
     tagTtlSeconds,
     logLevel: env.PULLGATE_LOG_LEVEL ?? fromFile.logLevel ?? 'info',

@@ -254,6 +254,45 @@ function warnedImages(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * The decision index: every record every replica's decision log holds, keyed by (replica, seq), so any replica
+ * answers decision queries for all. Derived from the log files (they stay the record): rebuilt with
+ * `pullgate log reindex`. `digests` and `rules` hold space-delimited lists (` a b `) so one LIKE matches a member on
+ * both databases; `record` is the record as written, returned as is.
+ */
+function decisionIndex(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('decision_index')
+        .addColumn('replica', 'text', (c) => c.notNull())
+        .addColumn('seq', dialect === 'postgres' ? 'bigint' : 'integer', (c) => c.notNull())
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('repository', 'text')
+        .addColumn('decision', 'text')
+        .addColumn('client_address', 'text')
+        .addColumn('client_user', 'text')
+        .addColumn('digests', 'text')
+        .addColumn('rules', 'text')
+        .addColumn('record', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('decision_index_pk', ['replica', 'seq'])
+        .execute();
+      // Newest first across replicas, the cursor's order; and the common filtered query (repository [+ decision]).
+      await db.schema
+        .createIndex('decision_index_time_idx')
+        .on('decision_index')
+        .columns(['time', 'replica', 'seq'])
+        .execute();
+      await db.schema
+        .createIndex('decision_index_repository_idx')
+        .on('decision_index')
+        .columns(['repository', 'decision', 'time'])
+        .execute();
+    },
+  };
+}
+
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     getMigrations: async () => ({
@@ -262,6 +301,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
       '0003_outbox_payload': outboxPayload(dialect),
       '0004_reviewers': reviewers(dialect),
       '0005_warned_images': warnedImages(dialect),
+      '0006_decision_index': decisionIndex(dialect),
     }),
   };
 }

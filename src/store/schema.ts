@@ -16,6 +16,26 @@ export interface Database {
   api_tokens: ApiTokensTable;
   sessions: SessionsTable;
   warned_images: WarnedImagesTable;
+  decision_index: DecisionIndexTable;
+}
+
+/** One decision-log record of one replica (see migration 0003_decision_index). */
+export interface DecisionIndexTable {
+  replica: string;
+  /** bigint on PostgreSQL, which pg returns as a string. */
+  seq: number | string;
+  time: string;
+  type: string;
+  repository: string | null;
+  decision: string | null;
+  client_address: string | null;
+  client_user: string | null;
+  /** ` sha256:a sha256:b `: the digest, the index digest and the platform manifests judged. */
+  digests: string | null;
+  /** ` rule-a rule-b `: the rules with findings (or an exception's rule). */
+  rules: string | null;
+  /** The record's JSON. */
+  record: string;
 }
 
 /** One image config the policy gate allowed for one client under one policy version. */
