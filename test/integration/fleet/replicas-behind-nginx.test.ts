@@ -83,7 +83,8 @@ async function listAll(
 async function pull(base: string, tag: string): Promise<{ requestId: string; digest: string | null }> {
   const res = await fetch(`${base}/v2/library/app/manifests/${tag}`, {
     headers: {
-      accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+      accept:
+        'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
     },
   });
   await res.arrayBuffer();
