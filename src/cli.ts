@@ -16,6 +16,7 @@ commands:
   log verify [--data-dir DIR] [--public-key FILE] [--checkpoint FILE]
                                 check the decision log and its signed checkpoints offline
   log reindex [--data-dir DIR]  rebuild this replica's part of the decision index from its log files
+  store migrate [--data-dir DIR]  bring the store's schema up to date (before a rollout) and exit
 
 Run \`pullgate <command> --help\` for a command's options.
 `;
@@ -62,6 +63,11 @@ async function main(argv: string[]): Promise<number> {
     case 'decisions': {
       const { runDecisions } = await import('./cli/decisions.js');
       return runDecisions(rest);
+    }
+    case 'store': {
+      if (rest[0] !== 'migrate') break;
+      const { runStoreMigrate } = await import('./cli/store-migrate.js');
+      return runStoreMigrate(rest.slice(1));
     }
     case 'log': {
       if (rest[0] === 'reindex') {
