@@ -31,6 +31,7 @@ import { clientErrorResponse, sendRegistryError } from './routes/registry-error-
 import { consoleRoutes } from './routes/ui/index.js';
 import type { PolicyStatus } from './routes/ui/policies-page.js';
 import { v2Routes } from './routes/v2.js';
+import { openChangeFeed } from './store/change-feed.js';
 import { ConfigAllowanceStore } from './store/config-allowances.js';
 import { DecisionIndex } from './store/decision-index.js';
 import { Outbox, openStore, TagStore } from './store/index.js';
@@ -293,6 +294,18 @@ async function wire(
     onError: (err, context) => app.log.warn({ err, context }, 'failed to update tag history'),
   });
   closers.push(() => history?.flush());
+  // A review through another replica clears what this one remembers about the tag at once (LISTEN/NOTIFY).
+  const changes = await openChangeFeed({
+    databaseUrl: config.databaseUrl,
+    onChange: (change) => {
+      history?.forgetRepeats(change);
+      const upstream = router.all.find((u) => u.host === change.upstream);
+      if (upstream !== undefined)
+        manifests.forgetTag({ upstream, repository: change.repository }, change.tag);
+    },
+    onError: (err, context) => app.log.warn({ err, context }, 'failed to use the tag change feed'),
+  });
+  closers.push(() => changes.close());
   notifier.start();
   checkpoints.start();
   if (config.watch.intervalSeconds > 0) {
@@ -383,6 +396,13 @@ async function wire(
       digest: review.alert.new.digest,
       reason: review.reason.slice(0, 2000),
     });
+    // The other replicas drop what they remember about the tag at once (LISTEN/NOTIFY on PostgreSQL).
+    const { upstream, repository, tag } = review.alert;
+    await changes
+      .publish({ upstream, repository, tag })
+      .catch((err: unknown) =>
+        app.log.warn({ err }, 'failed to announce a tag review to the other replicas'),
+      );
   };
   // Every replica's records, from the shared index; the files stay the record (`pullgate log reindex`). This
   // replica's own records are flushed first, so a query sees every decision this replica has answered; other

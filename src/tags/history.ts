@@ -162,7 +162,8 @@ export class TagHistory implements TagTracker {
     }
   }
 
-  private forgetRepeats(key: { upstream: string; repository: string; tag: string }): void {
+  /** Drops the repeats remembered for a tag: after a review here, or one through another replica (the change feed). */
+  forgetRepeats(key: { upstream: string; repository: string; tag: string }): void {
     for (const [k, v] of this.recent) {
       if (v.key.upstream === key.upstream && v.key.repository === key.repository && v.key.tag === key.tag)
         this.recent.delete(k);
