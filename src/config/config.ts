@@ -125,6 +125,8 @@ export interface Config {
     checkpointIntervalMs: number;
     /** The least time between two `log.checkpoint` webhook events. */
     checkpointWebhookIntervalMs: number;
+    /** How long records gather before one insert into the decision index. */
+    indexBatchMs: number;
   };
   /** Webhook receivers for tag-mutation alerts, from PULLGATE_WEBHOOKS (JSON: the URLs may hold tokens). */
   webhooks: { url: string; format: 'json' | 'slack'; secret?: string | undefined }[];
@@ -451,6 +453,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     ),
     audit: {
       enabled: parseOrThrow(flag, env.PULLGATE_AUDIT_ENABLED ?? 'true', where('PULLGATE_AUDIT_ENABLED')),
+      indexBatchMs: parseOrThrow(
+        z.coerce.number().int().min(1).max(60_000),
+        env.PULLGATE_AUDIT_INDEX_BATCH_MS ?? 200,
+        where('PULLGATE_AUDIT_INDEX_BATCH_MS'),
+      ),
       maxFileBytes: parseOrThrow(
         z.coerce.number().int().min(4096),
         env.PULLGATE_AUDIT_MAX_FILE_BYTES ?? 64 * 1024 * 1024,
