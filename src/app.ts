@@ -211,6 +211,7 @@ async function wire(
       replica: config.replicaId,
       dir: auditDir,
       logger: app.log,
+      batchMs: config.audit.indexBatchMs,
     });
     indexer = feed;
     // Records on disk but not in the index (a crash between the write and the insert) are indexed now. A store that
