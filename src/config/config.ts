@@ -393,6 +393,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
 
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
   const dataDir = abs(env.PULLGATE_DATA_DIR ?? fromFile.dataDir ?? './data');
+  const replicaId = parseOrThrow(
+    replicaIdSchema,
+    env.PULLGATE_REPLICA_ID ?? hostname(),
+    where('PULLGATE_REPLICA_ID'),
+  );
   return {
     listen,
     defaultUpstream: {
@@ -408,11 +413,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     dataDir,
     policyDir: abs(env.PULLGATE_POLICY_DIR ?? fromFile.policyDir ?? './policies'),
     databaseUrl: databaseUrl === '' ? undefined : databaseUrl,
-    replicaId: parseOrThrow(
-      replicaIdSchema,
-      env.PULLGATE_REPLICA_ID ?? hostname(),
-      where('PULLGATE_REPLICA_ID'),
-    ),
+    replicaId,
     adminToken: env.PULLGATE_ADMIN_TOKEN === '' ? undefined : env.PULLGATE_ADMIN_TOKEN,
     tagTtlSeconds,
     logLevel: env.PULLGATE_LOG_LEVEL ?? fromFile.logLevel ?? 'info',
@@ -479,7 +480,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
             ),
       origin: parseOrThrow(
         auditOrigin,
-        env.PULLGATE_AUDIT_ORIGIN ?? `pullgate/${hostname()}/decisions`,
+        // The replica's chain is named by the replica (its checkpoints, and the index rows, carry the same id).
+        env.PULLGATE_AUDIT_ORIGIN ?? `pullgate/${replicaId}/decisions`,
         where('PULLGATE_AUDIT_ORIGIN'),
       ),
       signingKey: signingKey(env.PULLGATE_AUDIT_SIGNING_KEY_FILE, dataDir, cwd),
