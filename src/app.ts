@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Dispatcher } from 'undici';
-import { type AuditSink, type DecisionFilters, openAuditLog } from './audit/index.js';
+import { type AuditSink, type DecisionFilters, InvalidQueryError, openAuditLog } from './audit/index.js';
 import { AuditIndexer } from './audit/indexer.js';
 import { createAuthenticator } from './auth/index.js';
 import type { Principal } from './auth/principal.js';
@@ -25,7 +25,7 @@ import { ConfigFetcher } from './registry/config-fetcher.js';
 import { ConfigScreen } from './registry/config-screen.js';
 import { allowAll, type ManifestGate } from './registry/gate.js';
 import { ManifestService } from './registry/manifest-service.js';
-import { adminRoutes } from './routes/admin.js';
+import { AdminError, adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { clientErrorResponse, sendRegistryError } from './routes/registry-error-handler.js';
 import { consoleRoutes } from './routes/ui/index.js';
@@ -411,7 +411,18 @@ async function wire(
   const decisions = audit.enabled
     ? async (filters: DecisionFilters) => {
         await indexer?.flush().catch(() => undefined);
-        return decisionIndex.queryDecisions(filters);
+        try {
+          return await decisionIndex.queryDecisions(filters);
+        } catch (err) {
+          if (err instanceof InvalidQueryError) throw err;
+          // The index lives in the store: without it there is no answer, and the caller should try again.
+          app.log.warn({ err }, 'failed to query the decision index');
+          throw new AdminError(
+            503,
+            'STORE_UNAVAILABLE',
+            `the decision index in the store (${store.target}) is not answering`,
+          );
+        }
       }
     : undefined;
   const tokens = new TokenStore(store.db);
