@@ -438,6 +438,7 @@ async function wire(
     loginLimit: config.loginLimit,
     recordReview,
     decisions,
+    decision: audit.enabled ? (replica, seq) => decisionIndex.decision(replica, seq) : undefined,
     policies: () => ({ ...policyStatus, set: engine?.current }),
     expiresAt: (expires) => exceptionExpiresAt({ expires } as Parameters<typeof exceptionExpiresAt>[0]),
   });

@@ -177,6 +177,21 @@ export class DecisionIndex {
       : { records };
   }
 
+  /** One replica's decision record by its seq, or undefined (another type, or not indexed). */
+  async decision(replica: string, seq: number): Promise<IndexedRecord<DecisionRecord> | undefined> {
+    const row = await this.db
+      .selectFrom('decision_index')
+      .select(['replica', 'record'])
+      .where('replica', '=', replica)
+      .where('seq', '=', seq)
+      .where('type', '=', 'decision')
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    const parsed = auditRecordSchema.safeParse(JSON.parse(row.record));
+    if (!parsed.success || parsed.data.type !== 'decision') return undefined;
+    return { ...parsed.data, replica: row.replica };
+  }
+
   async queryDecisions(filters: DecisionFilters = {}): Promise<IndexedPage<DecisionRecord>> {
     const page = await this.query({ ...filters, types: ['decision'] });
     const records = page.records.filter((r): r is IndexedRecord<DecisionRecord> => r.type === 'decision');

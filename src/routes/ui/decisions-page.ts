@@ -50,7 +50,7 @@ ${
 ${d.records.map(
   (
     r,
-  ) => html`<tr><td data-label="Record"><a href="/ui/decisions/${r.seq}">#${r.seq}</a></td><td data-label="Time">${r.time}</td>
+  ) => html`<tr><td data-label="Record"><a href="/ui/decisions/${'replica' in r ? String(r.replica) : 'local'}/${r.seq}">#${r.seq}</a></td><td data-label="Time">${r.time}</td>
 <td data-label="Decision"><strong>${r.decision}</strong></td>
 <td data-label="Image">${r.repository}:${r.reference}</td><td data-label="Client">${r.client.user ?? r.client.address}</td>
 <td data-label="Rules">${[...new Set(r.findings.map((f) => f.rule))].join(', ')}</td></tr>`,

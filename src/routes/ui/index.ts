@@ -11,7 +11,6 @@ import {
   InvalidQueryError,
   type RecordPage,
 } from '../../audit/index.js';
-import { encodeCursor } from '../../audit/query.js';
 import { LoginThrottle } from '../../auth/login-throttle.js';
 import { hasRole, type Principal } from '../../auth/principal.js';
 import type { UsersDirectory } from '../../auth/users-directory.js';
@@ -48,6 +47,8 @@ export interface ConsoleDependencies {
     reason: string;
   }) => Promise<void>;
   decisions?: ((filters: DecisionFilters) => Promise<RecordPage<DecisionRecord>>) | undefined;
+  /** One decision record by replica and seq (from the shared index: records of every replica). */
+  decision?: ((replica: string, seq: number) => Promise<DecisionRecord | undefined>) | undefined;
   policies: () => PolicyStatus;
   expiresAt: (expires: string) => Date;
   now?: () => Date;
@@ -79,7 +80,8 @@ const idParams = z.strictObject({
     .regex(/^[1-9]\d{0,15}$/)
     .transform(Number),
 });
-const seqParams = z.strictObject({
+const recordParams = z.strictObject({
+  replica: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
   seq: z
     .string()
     .regex(/^[1-9]\d{0,15}$/)
@@ -441,14 +443,12 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDependenc
           );
         }
       });
-      ui.get('/decisions/:seq', async (request, reply) => {
-        const { seq } = parse(seqParams, request.params, 404);
-        if (deps.decisions === undefined) throw new ConsoleError(404, 'The decision log is disabled.');
-        // The page just before seq+1, one record long, is the record itself when it is a decision.
-        const found = await deps.decisions({ cursor: encodeCursor(seq + 1), limit: 1 });
-        const record = found.records[0];
-        if (record === undefined || record.seq !== seq)
-          throw new ConsoleError(404, `Decision ${seq} does not exist.`);
+      ui.get('/decisions/:replica/:seq', async (request, reply) => {
+        const { replica, seq } = parse(recordParams, request.params, 404);
+        if (deps.decision === undefined) throw new ConsoleError(404, 'The decision log is disabled.');
+        const record = await deps.decision(replica, seq);
+        if (record === undefined)
+          throw new ConsoleError(404, `Decision ${seq} of ${replica} does not exist.`);
         return send(reply, decisionPage(ctx(request, reply), record));
       });
 
