@@ -27,6 +27,7 @@ export interface BlobAnswer {
 // Small blobs (image configs, small layers) are verified whole before a byte goes out, so a corrupt cache file
 // is simply fetched again; larger ones are verified as they stream (VerifyingStream).
 const verifyBeforeServingBytes = 1024 * 1024;
+const MAX_REMEMBERED_KINDS = 100_000;
 
 /** Thrown by a fill whose bytes may not go to the shared cache: each request then judges them for its client. */
 class ScreenedBlob extends Error {
@@ -49,6 +50,8 @@ export interface BlobServiceOptions {
 export class BlobService {
   private readonly screen: ConfigScreen | undefined;
   private readonly screenMaxBytes: number;
+  /** Digest → whether its blob opens a JSON object (see isDocument). */
+  private readonly documents = new Map<string, boolean>();
 
   constructor(
     private readonly store: BlobStore,
@@ -202,6 +205,25 @@ export class BlobService {
     };
   }
 
+  /**
+   * Whether a cached blob opens a JSON object (a possible image config). Read from the file's first bytes, and
+   * remembered per digest once the file is verified: the answer belongs to the digest, so a small layer's cache hit
+   * costs no extra open after the first.
+   */
+  private async isDocument(digest: string, cached: { path: string; verified: boolean }): Promise<boolean> {
+    const known = this.documents.get(digest);
+    if (known !== undefined && cached.verified) return known;
+    const document = await startsLikeJson(cached.path);
+    if (cached.verified) {
+      if (this.documents.size >= MAX_REMEMBERED_KINDS) {
+        const oldest = this.documents.keys().next().value;
+        if (oldest !== undefined) this.documents.delete(oldest);
+      }
+      this.documents.set(digest, document);
+    }
+    return document;
+  }
+
   private async fromCache(
     route: Route,
     digestOfBlob: Digest,
@@ -211,22 +233,24 @@ export class BlobService {
     const digest = digestOfBlob.value;
     const cached = await this.store.lookupVerified(digest);
     if (cached === undefined) return undefined;
-    if (
-      this.screen !== undefined &&
-      cached.size <= this.screenMaxBytes &&
-      (await startsLikeJson(cached.path))
-    ) {
-      // A JSON document on disk is judged on every request (policies change; the client matters), from verified
-      // bytes: a changed file is a miss.
-      const bytes = await readFile(cached.path).catch(() => undefined);
-      if (bytes === undefined || digestOf(bytes, digestOfBlob.algorithm) !== digest) {
-        await this.store.discard(digest);
-        return undefined;
+    if (this.screen !== undefined && (await this.isDocument(digest, cached))) {
+      if (cached.size > this.screenMaxBytes) {
+        // Cached while no rule was enforced (a document this large cannot be judged): judged for this client now.
+        const verdict = this.screen.tooLargeToJudge(route, client, this.screenMaxBytes);
+        if (verdict.kind === 'refuse') throw new BlobRefusedError(digestOfBlob, verdict, 'cache');
+      } else {
+        // A JSON document on disk is judged on every request (policies change; the client matters), from verified
+        // bytes: a changed file is a miss.
+        const bytes = await readFile(cached.path).catch(() => undefined);
+        if (bytes === undefined || (!cached.verified && digestOf(bytes, digestOfBlob.algorithm) !== digest)) {
+          await this.store.discard(digest);
+          return undefined;
+        }
+        const verdict = await this.screen.screen(route, digest, bytes, client);
+        if (verdict.kind === 'refuse') throw new BlobRefusedError(digestOfBlob, verdict, 'cache');
+        if (!cached.verified) void this.store.markVerified(digest);
+        return this.fromMemory(bytes, rangeHeader, 'cache');
       }
-      const verdict = await this.screen.screen(route, digest, bytes, client);
-      if (verdict.kind === 'refuse') throw new BlobRefusedError(digestOfBlob, verdict, 'cache');
-      if (!cached.verified) void this.store.markVerified(digest);
-      return this.fromMemory(bytes, rangeHeader, 'cache');
     }
     const range = parseRange(rangeHeader, cached.size);
     if (range.kind === 'unsatisfiable') throw unsatisfiable(cached.size);
