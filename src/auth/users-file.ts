@@ -1,6 +1,6 @@
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { formatProblem, type PolicyProblem, zodProblems } from '../policy/loader.js';
+import { formatProblem, type PolicyProblem, zodProblems } from '../policy/loader/load.js';
 
 // bcrypt's modular-crypt form: `$2a$`, `$2b$` or `$2y$` (htpasswd -B writes `$2y$`), cost, 53 characters.
 const bcryptHash = z

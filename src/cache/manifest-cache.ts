@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestOf } from '../oci/digest.js';
 import { parseManifest } from '../oci/manifest.js';
-import type { ManifestBytes } from '../registry/manifest-service.js';
+import type { ManifestBytes } from './manifest-service.js';
 
 interface Entry {
   manifest: ManifestBytes;

@@ -51,7 +51,7 @@ export async function runEvaluate(argv: string[], io: CliIo = processIo): Promis
       { imageFacts },
       { declaredBase },
     ] = await Promise.all([
-      import('../policy/loader.js'),
+      import('../policy/loader/load.js'),
       import('../policy/evaluate.js'),
       import('../policy/facts.js'),
       import('../policy/rules/index.js'),
@@ -117,9 +117,7 @@ export async function runEvaluate(argv: string[], io: CliIo = processIo): Promis
       return decision.decision === 'deny' ? 1 : 0;
     }
 
-    const { parseImageReference, fetchImageConfigs, resolveTagNow } = await import(
-      '../policy/image-source.js'
-    );
+    const { parseImageReference, fetchImageConfigs, resolveTagNow } = await import('./image-source.js');
     const ref = parseImageReference(image ?? '');
     if (ref === undefined) throw new BadInput(`not an image reference: ${image ?? ''}`);
     const username = io.env.PULLGATE_REGISTRY_USERNAME;

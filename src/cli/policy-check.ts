@@ -22,7 +22,7 @@ export async function runPolicyCheck(argv: string[], io: CliIo = processIo): Pro
     return 2;
   }
   const dir = args[0] ?? defaultPolicyDir(io.env);
-  const { loadPolicies, PolicyLoadError, formatProblem } = await import('../policy/loader.js');
+  const { loadPolicies, PolicyLoadError, formatProblem } = await import('../policy/loader/load.js');
   try {
     const set = await loadPolicies(dir, { allowEmpty });
     io.stdout(

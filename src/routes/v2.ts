@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditSink } from '../audit/index.js';
+import type { ManifestBytes, ManifestService, TagResolution } from '../cache/manifest-service.js';
 import type { WarnedPull } from '../notify/warned-images.js';
 import { parseDigest, requireDigest } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
@@ -7,13 +8,12 @@ import { distributionApiVersion, header } from '../oci/headers.js';
 import { defaultManifestAccept, mediaType } from '../oci/media-types.js';
 import { parseRegistryPath, type Reference, referenceString } from '../oci/reference.js';
 import type { Metrics } from '../plugins/metrics.js';
-import { type BlobAnswer, BlobRefusedError, type BlobService } from '../registry/blob-service.js';
-import type { ManifestGate, Verdict } from '../registry/gate.js';
-import type { ManifestBytes, ManifestService, TagResolution } from '../registry/manifest-service.js';
-import type { TagEvent, TagTracker } from '../registry/tag-tracker.js';
+import { type BlobAnswer, BlobRefusedError, type BlobService } from '../pull/blob-service.js';
+import { type DecisionFacts, decisionRecord, exceptionRecords } from '../pull/decision-record.js';
+import type { ManifestGate, Verdict } from '../pull/verdict.js';
+import type { TagEvent, TagTracker } from '../tags/tracker.js';
 import { firstHeader, requireOk } from '../upstream/client.js';
 import type { Route, UpstreamRouter } from '../upstream/router.js';
-import { type DecisionFacts, decisionRecord, exceptionRecords } from './decision-record.js';
 import { sendRegistryError } from './registry-error-handler.js';
 import { clientSignal } from './request-signal.js';
 

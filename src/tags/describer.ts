@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
+import type { ConfigFetcher } from '../cache/config-fetcher.js';
+import type { ManifestService } from '../cache/manifest-service.js';
 import { parseDigest } from '../oci/digest.js';
 import { type Descriptor, isAttestationDescriptor, parseManifest } from '../oci/manifest.js';
 import { defaultManifestAccept, isImageManifestMediaType } from '../oci/media-types.js';
-import type { ConfigFetcher } from '../registry/config-fetcher.js';
-import type { ManifestService } from '../registry/manifest-service.js';
 import type { Route } from '../upstream/router.js';
 import {
   describePlatform,

@@ -1,5 +1,4 @@
 import { isIndexMediaType } from '../oci/media-types.js';
-import type { TagDecision, TagObservation, TagTracker } from '../registry/tag-tracker.js';
 import type { Store } from '../store/open.js';
 import type { OutboxReceiver } from '../store/outbox.js';
 import type { AlertRow, AuthMethod, ManifestKind, TagStateRow } from '../store/schema.js';
@@ -18,6 +17,7 @@ import type { ImageDescription } from './description.js';
 import { diffImages } from './diff.js';
 import { defaultTagMutationSettings, type TagMutationSettings, tagMutationRule } from './mutation-policy.js';
 import { raiseSeverity, severityReasons } from './severity.js';
+import type { TagDecision, TagObservation, TagTracker } from './tracker.js';
 
 export interface TagHistoryOptions {
   store: Store;

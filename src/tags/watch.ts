@@ -1,14 +1,14 @@
 import type { Kysely } from 'kysely';
+import type { ManifestService } from '../cache/manifest-service.js';
 import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
 import { defaultManifestAccept } from '../oci/media-types.js';
-import type { ManifestService } from '../registry/manifest-service.js';
-import type { TagDecision, TagTracker } from '../registry/tag-tracker.js';
 import type { Store } from '../store/open.js';
 import type { Database } from '../store/schema.js';
 import type { TagKey } from '../store/tag-store.js';
 import { isAbortError } from '../upstream/errors.js';
 import type { Route } from '../upstream/router.js';
+import type { TagDecision, TagTracker } from './tracker.js';
 import {
   type Backoff,
   firstPassDelayMs,

@@ -1,5 +1,5 @@
 import { ManifestCache } from '../../src/cache/manifest-cache.js';
-import { ManifestService } from '../../src/registry/manifest-service.js';
+import { ManifestService } from '../../src/cache/manifest-service.js';
 import { UpstreamClient } from '../../src/upstream/client.js';
 
 /**

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/policy/evaluate.js';
 import { imageFacts } from '../../src/policy/facts.js';
-import { loadPolicies } from '../../src/policy/loader.js';
+import { loadPolicies } from '../../src/policy/loader/load.js';
 import { run } from '../helpers/proc.js';
 
 // pullgate's own image must pass pullgate's own rules. No image can be built here (no network for the base), so

@@ -5,7 +5,7 @@ export type Approval = { at: string; by?: string | undefined };
 
 /**
  * What the pull asked for, with what pullgate's tag history says about it. Fetched before evaluation
- * (src/policy/pull-facts.ts).
+ * (src/pull/pull-facts.ts).
  */
 export type ReferenceFacts =
   | {

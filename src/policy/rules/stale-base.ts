@@ -23,7 +23,7 @@ export function declaredBase(...sources: Annotations[]): DeclaredBase | undefine
   return undefined;
 }
 
-/** What pullgate knows of the base tag now, fetched before evaluation (src/policy/pull-facts.ts). */
+/** What pullgate knows of the base tag now, fetched before evaluation (src/pull/pull-facts.ts). */
 export type BaseState =
   | {
       kind: 'known';

@@ -4,12 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { buildApp } from '../../../src/app.js';
+import { ConfigFetcher } from '../../../src/cache/config-fetcher.js';
 import { ManifestCache } from '../../../src/cache/manifest-cache.js';
+import { ManifestService } from '../../../src/cache/manifest-service.js';
 import { loadConfig } from '../../../src/config/config.js';
-import { PolicyEngine } from '../../../src/policy/engine.js';
-import { PolicyGate } from '../../../src/policy/gate.js';
-import { ConfigFetcher } from '../../../src/registry/config-fetcher.js';
-import { ManifestService } from '../../../src/registry/manifest-service.js';
+import { PolicyEngine } from '../../../src/policy/loader/engine.js';
+import { PolicyGate } from '../../../src/pull/judge-manifest.js';
 import {
   fetchManifest,
   PLANTED_AWS_SECRET,

@@ -1,6 +1,6 @@
-import type { TagObservation } from '../../../src/registry/tag-tracker.js';
 import type { Describe } from '../../../src/tags/describer.js';
 import type { ImageDescription, PlatformDescription } from '../../../src/tags/description.js';
+import type { TagObservation } from '../../../src/tags/tracker.js';
 import { UpstreamClient } from '../../../src/upstream/client.js';
 import type { Route } from '../../../src/upstream/router.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigFetcher } from '../../../src/cache/config-fetcher.js';
+import type { ManifestService } from '../../../src/cache/manifest-service.js';
 import { defaultManifestAccept } from '../../../src/oci/media-types.js';
-import { ConfigFetcher } from '../../../src/registry/config-fetcher.js';
-import type { ManifestService } from '../../../src/registry/manifest-service.js';
 import { openStore, type Store } from '../../../src/store/open.js';
 import { createDescriber } from '../../../src/tags/describer.js';
 import { TagHistory } from '../../../src/tags/history.js';

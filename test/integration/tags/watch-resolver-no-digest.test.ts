@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ManifestService } from '../../../src/registry/manifest-service.js';
+import type { ManifestService } from '../../../src/cache/manifest-service.js';
 import { upstreamTagResolver } from '../../../src/tags/watch.js';
 import type { UpstreamClient } from '../../../src/upstream/client.js';
 import { type FaultServer, startFaultServer } from '../../helpers/fault-server.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ManifestService } from '../../../src/cache/manifest-service.js';
 import { RegistryError } from '../../../src/oci/errors.js';
-import type { ManifestService } from '../../../src/registry/manifest-service.js';
 import { openStore, type Store } from '../../../src/store/open.js';
 import { TagHistory } from '../../../src/tags/history.js';
 import { TagWatcher, upstreamTagResolver } from '../../../src/tags/watch.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePolicyFiles } from '../../../src/policy/loader.js';
+import { parsePolicyFiles } from '../../../src/policy/loader/load.js';
 import { tagMutationRule } from '../../../src/tags/mutation-policy.js';
 import { tagMutationSettingsFrom } from '../../../src/tags/policy-settings.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { PolicyLoadError, parsePolicyFiles } from '../../../../src/policy/loader.js';
+import { PolicyLoadError, parsePolicyFiles } from '../../../../src/policy/loader/load.js';
 import { policy } from './fixtures.js';
 
 function load(...docs: [string, Record<string, unknown>][]) {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { PolicyEngine } from '../../../../src/policy/engine.js';
-import { loadPolicies, PolicyLoadError } from '../../../../src/policy/loader.js';
+import { PolicyEngine } from '../../../../src/policy/loader/engine.js';
+import { loadPolicies, PolicyLoadError } from '../../../../src/policy/loader/load.js';
 import { policy } from './fixtures.js';
 
 // Issue 10, path 3: an empty policy directory (an empty volume, a ConfigMap mid-update, an rsync --delete in

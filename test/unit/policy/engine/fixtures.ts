@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import type { EvaluationContext } from '../../../../src/policy/evaluate.js';
 import type { ImageFacts } from '../../../../src/policy/facts.js';
 import { imageFacts } from '../../../../src/policy/facts.js';
-import { parsePolicyFiles } from '../../../../src/policy/loader.js';
+import { parsePolicyFiles } from '../../../../src/policy/loader/load.js';
 import type { PolicySet } from '../../../../src/policy/schema.js';
 
 /** A policy document with the required header filled in. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, evaluatePull, evaluateUnavailable } from '../../../../src/policy/evaluate.js';
-import { parsePolicyFiles } from '../../../../src/policy/loader.js';
+import { parsePolicyFiles } from '../../../../src/policy/loader/load.js';
 import { context, facts, policy, policySet } from './fixtures.js';
 
 const A = `sha256:${'a'.repeat(64)}`;

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { PolicyEngine, type ReloadResult } from '../../../../src/policy/engine.js';
-import { PolicyLoadError } from '../../../../src/policy/loader.js';
+import { PolicyEngine, type ReloadResult } from '../../../../src/policy/loader/engine.js';
+import { PolicyLoadError } from '../../../../src/policy/loader/load.js';
 import { policy } from './fixtures.js';
 
 // Not test/helpers/tmp.ts: its process-exit safety net also runs on SIGHUP, which this test sends.

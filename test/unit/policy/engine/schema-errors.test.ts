@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PolicyLoadError, parsePolicyFiles } from '../../../../src/policy/loader.js';
+import { PolicyLoadError, parsePolicyFiles } from '../../../../src/policy/loader/load.js';
 
 function problems(text: string, file = 'policies/team.yaml'): string[] {
   try {

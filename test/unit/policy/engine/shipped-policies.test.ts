@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluate, evaluatePull } from '../../../../src/policy/evaluate.js';
-import { loadPolicies, parsePolicyFiles } from '../../../../src/policy/loader.js';
+import { loadPolicies, parsePolicyFiles } from '../../../../src/policy/loader/load.js';
 import { cleanImage, context, DIGEST, rootImage, secretImage } from './fixtures.js';
 
 const root = join(import.meta.dirname, '../../../../policies');

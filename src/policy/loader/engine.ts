@@ -1,6 +1,6 @@
 import { type FSWatcher, watch } from 'node:fs';
-import { loadPolicies, PolicyLoadError, type PolicyProblem } from './loader.js';
-import type { PolicySet } from './schema.js';
+import type { PolicySet } from '../schema.js';
+import { loadPolicies, PolicyLoadError, type PolicyProblem } from './load.js';
 
 export type ReloadResult =
   | { ok: true; version: string; previous: string; changed: boolean; policies: number }

@@ -1,6 +1,4 @@
 import NodeCache from 'node-cache';
-import { Coalescer } from '../cache/coalesce.js';
-import type { ManifestCache } from '../cache/manifest-cache.js';
 import type { Digest } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
@@ -9,6 +7,8 @@ import { baseMediaType, isImageManifestMediaType, isIndexMediaType } from '../oc
 import { declaredLength, firstHeader, requireOk } from '../upstream/client.js';
 import { fetchVerified } from '../upstream/fetch-verified.js';
 import type { Route } from '../upstream/router.js';
+import { Coalescer } from './coalesce.js';
+import type { ManifestCache } from './manifest-cache.js';
 
 export interface ManifestBytes {
   digest: string;

@@ -3,17 +3,17 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { sniffBlob } from '../cache/blob-sniff.js';
 import type { BlobStore } from '../cache/blob-store.js';
 import { DigestMismatchError, VerifyingStream } from '../cache/verifying-stream.js';
 import { type Digest, digestOf } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
+import { parseRange } from '../oci/range.js';
 import { declaredLength, requireOk } from '../upstream/client.js';
 import { mapTransportError } from '../upstream/errors.js';
 import type { Route } from '../upstream/router.js';
-import { sniffBlob } from './blob-sniff.js';
 import type { ConfigScreen, ScreenClient, ScreenVerdict } from './config-screen.js';
-import { parseRange } from './range.js';
 
 export interface BlobAnswer {
   status: 200 | 206;

@@ -1,4 +1,6 @@
+import { ConfigFetcher } from '../cache/config-fetcher.js';
 import { ManifestCache } from '../cache/manifest-cache.js';
+import { ManifestService } from '../cache/manifest-service.js';
 import { parseDigest, requireDigest } from '../oci/digest.js';
 import { type Descriptor, isAttestationDescriptor, parseManifest } from '../oci/manifest.js';
 import {
@@ -8,8 +10,6 @@ import {
   isIndexMediaType,
 } from '../oci/media-types.js';
 import { isValidRepositoryName, isValidTag } from '../oci/reference.js';
-import { ConfigFetcher } from '../registry/config-fetcher.js';
-import { ManifestService } from '../registry/manifest-service.js';
 import { UpstreamClient } from '../upstream/client.js';
 import type { Route } from '../upstream/router.js';
 

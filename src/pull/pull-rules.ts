@@ -1,12 +1,12 @@
 import NodeCache from 'node-cache';
-import type { GateFinding, GateInput } from '../registry/gate.js';
-import type { Decision, EvaluationContext } from './evaluate.js';
-import { decisionOf, evaluatePull, pullRulesInForce } from './evaluate.js';
-import type { ExceptionRef } from './exceptions.js';
-import type { GateDecision } from './gate.js';
+import type { Decision, EvaluationContext } from '../policy/evaluate.js';
+import { decisionOf, evaluatePull, pullRulesInForce } from '../policy/evaluate.js';
+import type { ExceptionRef } from '../policy/exceptions.js';
+import type { BaseState, DeclaredBase, ReferenceFacts } from '../policy/rules/index.js';
+import type { PolicySet } from '../policy/schema.js';
+import type { GateDecision } from './judge-manifest.js';
 import type { PullFactsSource } from './pull-facts.js';
-import type { BaseState, DeclaredBase, ReferenceFacts } from './rules/index.js';
-import type { PolicySet } from './schema.js';
+import type { GateFinding, GateInput } from './verdict.js';
 
 /** A base an image manifest declares, as the gate found it (cached with the decision). */
 export interface JudgedBase {

@@ -1,5 +1,7 @@
 import NodeCache from 'node-cache';
 import { Coalescer } from '../cache/coalesce.js';
+import type { ConfigFetcher } from '../cache/config-fetcher.js';
+import type { ManifestBytes, ManifestService } from '../cache/manifest-service.js';
 import { parseDigest } from '../oci/digest.js';
 import {
   type Descriptor,
@@ -14,11 +16,6 @@ import {
   isIndexMediaType,
   mediaType,
 } from '../oci/media-types.js';
-import type { ConfigFetcher } from '../registry/config-fetcher.js';
-import type { GateFinding, GateInput, ManifestGate, Verdict, VerdictException } from '../registry/gate.js';
-import type { ManifestBytes, ManifestService } from '../registry/manifest-service.js';
-import type { Route } from '../upstream/router.js';
-import type { PolicyEngine } from './engine.js';
 import {
   type Decision,
   type DecisionFinding,
@@ -28,15 +25,18 @@ import {
   evaluate,
   evaluateUnavailable,
   resolvePolicies,
-} from './evaluate.js';
-import type { ExceptionRef } from './exceptions.js';
-import { exceptionExpiresAt } from './exceptions.js';
-import { imageFacts } from './facts.js';
+} from '../policy/evaluate.js';
+import type { ExceptionRef } from '../policy/exceptions.js';
+import { exceptionExpiresAt } from '../policy/exceptions.js';
+import { imageFacts } from '../policy/facts.js';
+import type { PolicyEngine } from '../policy/loader/engine.js';
+import { declaredBase } from '../policy/rules/index.js';
+import type { PolicySet } from '../policy/schema.js';
+import { scopeMatches } from '../policy/scope.js';
+import type { Route } from '../upstream/router.js';
 import type { PullFactsSource } from './pull-facts.js';
-import { type JudgedBase, PullRules, withPullFindings } from './pull-gate.js';
-import { declaredBase } from './rules/index.js';
-import type { PolicySet } from './schema.js';
-import { scopeMatches } from './scope.js';
+import { type JudgedBase, PullRules, withPullFindings } from './pull-rules.js';
+import type { GateFinding, GateInput, ManifestGate, Verdict, VerdictException } from './verdict.js';
 
 export interface PolicyGateDependencies {
   manifests: Pick<ManifestService, 'getByDigest'>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRange } from '../../../src/registry/range.js';
+import { parseRange } from '../../../src/oci/range.js';
 
 // RFC 9110 §14.1.2 single byte ranges; anything else is ignored (the whole blob is served).
 describe('parseRange', () => {

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import type { BlobStore } from '../cache/blob-store.js';
 import { digestOf } from '../oci/digest.js';
 import { fetchVerified } from '../upstream/fetch-verified.js';
 import type { Route } from '../upstream/router.js';
+import type { BlobStore } from './blob-store.js';
 
 /**
  * Fetches an image config blob for judging: bounded, verified against its digest, and deliberately kept only in

@@ -1,6 +1,6 @@
 import type { DecisionInput, ExceptionInput } from '../audit/index.js';
-import type { GateFinding, Verdict, VerdictException } from '../registry/gate.js';
-import type { TagEvent } from '../registry/tag-tracker.js';
+import type { TagEvent } from '../tags/tracker.js';
+import type { GateFinding, Verdict, VerdictException } from './verdict.js';
 
 // The audit log's schema holds variable names only; anything else in `key` (e.g. `Env[3]` for a malformed entry)
 // is left out rather than letting the whole record fail.

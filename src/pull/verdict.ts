@@ -1,6 +1,6 @@
+import type { ManifestBytes } from '../cache/manifest-service.js';
 import type { Reference } from '../oci/reference.js';
 import type { Route } from '../upstream/router.js';
-import type { ManifestBytes } from './manifest-service.js';
 
 export interface GateFinding {
   rule: string;

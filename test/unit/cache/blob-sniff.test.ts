@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
-import { sniffBlob } from '../../../src/registry/blob-sniff.js';
+import { sniffBlob } from '../../../src/cache/blob-sniff.js';
 
 // The config screen reads whole only what could be an image config: a JSON object. Layers stream on untouched.
 const body = (...chunks: string[]) =>

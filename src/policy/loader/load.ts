@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { type LoadedPolicy, type Policy, type PolicySet, policySchema, type RuleMode } from './schema.js';
+import { type LoadedPolicy, type Policy, type PolicySet, policySchema, type RuleMode } from '../schema.js';
 
 export interface PolicyProblem {
   file: string;

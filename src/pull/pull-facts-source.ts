@@ -1,7 +1,7 @@
+import type { ManifestService } from '../cache/manifest-service.js';
 import { parseDigest } from '../oci/digest.js';
 import { isAttestationDescriptor, parseManifest } from '../oci/manifest.js';
 import { defaultManifestAccept, isIndexMediaType } from '../oci/media-types.js';
-import type { ManifestService } from '../registry/manifest-service.js';
 import type { UpstreamRouter } from '../upstream/router.js';
 import { type PullFactsDependencies, PullFactsSource } from './pull-facts.js';
 

@@ -1,10 +1,10 @@
 import NodeCache from 'node-cache';
 import { Coalescer } from '../cache/coalesce.js';
+import { parseImageReference } from '../cli/image-source.js';
+import type { Approval, BaseState, DeclaredBase, ReferenceFacts } from '../policy/rules/index.js';
 import type { AlertRow, TagObservationRow } from '../store/schema.js';
 import type { TagKey, TagStore } from '../store/tag-store.js';
 import type { Route } from '../upstream/router.js';
-import { parseImageReference } from './image-source.js';
-import type { Approval, BaseState, DeclaredBase, ReferenceFacts } from './rules/index.js';
 
 type Tags = Pick<
   TagStore,
