@@ -24,6 +24,7 @@ import { BlobService } from './pull/blob-service.js';
 import { ConfigScreen } from './pull/config-screen.js';
 import { PolicyGate } from './pull/judge-manifest.js';
 import { pullFactsSource } from './pull/pull-facts-source.js';
+import { DecisionRecorder } from './pull/record-decision.js';
 import { allowAll, type ManifestGate } from './pull/verdict.js';
 import { AdminError, adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
@@ -455,16 +456,35 @@ async function wire(
     onReviewed: recordReview,
     ...(decisions !== undefined ? { decisions, checkpoint: () => audit.checkpoint() } : {}),
   });
+  const recorder = new DecisionRecorder({
+    audit,
+    onRecorded: (facts) => {
+      metrics.countDecision(facts);
+      const policy = facts.verdict.policy;
+      if (facts.verdict.kind === 'warn' && facts.digest !== undefined && policy !== undefined) {
+        void warnedImages.note({
+          upstream: facts.upstream,
+          repository: facts.repository,
+          reference: facts.reference,
+          digest: facts.digest,
+          policyVersion: policy.version,
+          findings: facts.verdict.findings.map((f) => ({ rule: f.rule, key: f.key })),
+        });
+      }
+    },
+    onError: (err, facts) => app.log.error({ err, reqId: facts.requestId }, 'failed to record decision'),
+  });
   await app.register(v2Routes, {
     router,
-    manifests,
+    pull: {
+      manifests,
+      gate: () => gate,
+      tags: history,
+      recorder,
+      storeName: store.target,
+      denyOnHead: config.denyOnHead,
+    },
     blobs: new BlobService(blobStore, { screen, screenMaxBytes: config.configMaxBytes }),
-    gate: () => gate,
-    tracker: history,
-    storeName: store.target,
-    audit,
-    onWarned: (pull) => void warnedImages.note(pull),
-    denyOnHead: config.denyOnHead,
     metrics,
     authenticate,
   });

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { DecisionFacts } from '../pull/decision-record.js';
 import type { Severity } from '../store/schema.js';
 import type { UpstreamObservation } from '../upstream/client.js';
 
@@ -190,4 +191,10 @@ export class Metrics {
     this.upstreamSeconds.observe({ upstream: o.registry }, o.seconds);
     if (o.status === 'error' || o.status >= 500) this.upstreamErrors.inc({ upstream: o.registry });
   };
+
+  /** Counted once recorded, so the metrics agree with the log: audit-mode findings show as mode="audit". */
+  countDecision(facts: DecisionFacts): void {
+    this.decisions.inc({ decision: facts.verdict.kind, method: facts.method, status: String(facts.status) });
+    for (const f of facts.verdict.findings) this.findings.inc({ rule: f.rule, mode: f.mode ?? 'enforce' });
+  }
 }
