@@ -1,9 +1,11 @@
+import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 
 /**
- * Process entry: load config, build the app, listen, and on SIGTERM/SIGINT stop accepting and let in-flight
- * pulls finish up to the drain deadline before exiting.
+ * Process entry: load config, build the app, listen. On SIGTERM/SIGINT (or a crash: an uncaught exception closes
+ * cleanly too, then exits 1) pullgate stops accepting and lets in-flight pulls finish up to the drain deadline
+ * before exiting (close-with-grace, the fastify/demo way).
  */
 export async function serve(config?: Config): Promise<void> {
   let resolved: Config;
@@ -17,32 +19,27 @@ export async function serve(config?: Config): Promise<void> {
     throw err;
   }
   const app = await buildApp(resolved);
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    app.log.info({ signal, drainSeconds: resolved.drainSeconds }, 'draining in-flight requests');
-    const deadline = setTimeout(() => {
-      app.log.warn('drain deadline reached, exiting with requests in flight');
-      process.exit(1);
-    }, resolved.drainSeconds * 1000);
-    deadline.unref();
-    // Connections that finish their response after close() began become idle keep-alive connections, which
-    // would hold the server open until the deadline; keep closing them as they go idle.
-    const sweep = setInterval(() => app.server.closeIdleConnections(), 200);
-    sweep.unref();
-    app.close().then(
-      () => {
-        app.log.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        app.log.error({ err }, 'failed to close cleanly');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  closeWithGrace(
+    {
+      delay: resolved.drainSeconds * 1000,
+      logger: false,
+      onTimeout: () => app.log.warn('drain deadline reached, exiting with requests in flight'),
+    },
+    async ({ signal, err }) => {
+      if (err !== undefined) app.log.error({ err }, 'crashed; closing');
+      else app.log.info({ signal, drainSeconds: resolved.drainSeconds }, 'draining in-flight requests');
+      // Connections that finish their response after close() began become idle keep-alive connections, which
+      // would hold the server open until the deadline; keep closing them as they go idle.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 200);
+      sweep.unref();
+      try {
+        await app.close();
+      } catch (closeErr) {
+        app.log.error({ err: closeErr }, 'failed to close cleanly');
+        throw closeErr;
+      }
+      app.log.info('stopped');
+    },
+  );
   await app.listen({ host: resolved.listen.host, port: resolved.listen.port });
 }

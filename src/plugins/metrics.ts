@@ -1,3 +1,4 @@
+import fp from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { DecisionFacts } from '../pull/decision-record.js';
 import type { Severity } from '../store/schema.js';
@@ -198,3 +199,29 @@ export class Metrics {
     for (const f of facts.verdict.findings) this.findings.inc({ rule: f.rule, mode: f.mode ?? 'enforce' });
   }
 }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics;
+  }
+}
+
+/** The app's Prometheus registry, and the request counters every route shares. */
+export const metricsPlugin = fp(
+  async (app) => {
+    const metrics = new Metrics();
+    app.decorate('metrics', metrics);
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
+      metrics.requestSeconds.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+    });
+    // A client that closes its connection before the response has finished (mid-blob, or right after the last
+    // bytes) gets no onResponse; it is counted here so every request shows in the metrics.
+    app.addHook('onRequestAbort', async (request) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      metrics.requests.inc({ route, method: request.method, status: 'aborted' });
+    });
+  },
+  { name: 'metrics' },
+);

@@ -10,7 +10,7 @@ import type { DecisionRecorder } from './record-decision.js';
 import type { ManifestGate, Verdict } from './verdict.js';
 
 export interface PullManifestDependencies {
-  manifests: ManifestService;
+  manifests: Pick<ManifestService, 'resolveTag' | 'getByDigest'>;
   /** Read per pull: the gate in force now. */
   gate: () => ManifestGate;
   tags: TagTracker;

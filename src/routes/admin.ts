@@ -10,6 +10,7 @@ import {
 } from '../audit/index.js';
 import { BREAK_GLASS_NAME, hasRole, type Principal } from '../auth/principal.js';
 import type { OciErrorCode } from '../oci/errors.js';
+import { StoreUnavailableError } from '../store/open.js';
 import type { Role } from '../store/schema.js';
 import type { ReopenResult, ReviewResult } from '../store/tag-store.js';
 import type { TokenStore } from '../store/token-store.js';
@@ -190,6 +191,8 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDependencies)
 
       admin.setErrorHandler((err: FastifyError, request, reply) => {
         if (err instanceof AdminError) return sendError(reply, err.status, err.code, err.message);
+        if (err instanceof StoreUnavailableError)
+          return sendError(reply, 503, 'STORE_UNAVAILABLE', err.message);
         const status = err.statusCode ?? 500;
         if (status >= 400 && status < 500) {
           // Fastify's own refusals (malformed JSON, wrong content type, body too large).

@@ -1,5 +1,12 @@
 export type { Dialect } from './migrations.js';
-export { isPostgresUrl, openStore, type Store, StoreError, type StoreOptions } from './open.js';
+export {
+  isPostgresUrl,
+  openStore,
+  type Store,
+  StoreError,
+  type StoreOptions,
+  StoreUnavailableError,
+} from './open.js';
 export {
   type Db,
   enqueueEvent,

@@ -36,6 +36,14 @@ export class StoreError extends Error {
   }
 }
 
+/** The store did not answer a query a request needs; the caller should try again (503). */
+export class StoreUnavailableError extends StoreError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 export function isPostgresUrl(url: string | undefined): url is string {
   return url !== undefined && /^postgres(?:ql)?:\/\//i.test(url);
 }

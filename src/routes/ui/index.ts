@@ -14,6 +14,7 @@ import {
 import { LoginThrottle } from '../../auth/login-throttle.js';
 import { hasRole, type Principal } from '../../auth/principal.js';
 import type { UsersDirectory } from '../../auth/users-directory.js';
+import type { PolicyStatus } from '../../plugins/policies.js';
 import type { SessionStore } from '../../store/session-store.js';
 import type { TokenStore } from '../../store/token-store.js';
 import { type AlertView, toAlertView } from '../../tags/alert-view.js';
@@ -24,7 +25,7 @@ import { historyPage } from './history-page.js';
 import type { SafeHtml } from './html.js';
 import { errorPage, type PageContext } from './layout.js';
 import { loginPage } from './login-page.js';
-import { type PolicyStatus, policiesPage } from './policies-page.js';
+import { policiesPage } from './policies-page.js';
 import { queuePage } from './queue-page.js';
 import { consoleCss } from './styles.js';
 import { tokensPage } from './tokens-page.js';

@@ -1,13 +1,6 @@
-import type { PolicySet } from '../../policy/schema.js';
+import type { PolicyStatus } from '../../plugins/policies.js';
 import { html, type SafeHtml } from './html.js';
 import { type PageContext, page } from './layout.js';
-
-export interface PolicyStatus {
-  set: PolicySet | undefined;
-  lastLoad:
-    | { at: string; trigger: 'start' | 'reload'; ok: boolean; message?: string | undefined; version: string }
-    | undefined;
-}
 
 export function policiesPage(
   ctx: PageContext,
