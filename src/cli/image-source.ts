@@ -2,13 +2,8 @@ import { ConfigFetcher } from '../cache/config-fetcher.js';
 import { ManifestCache } from '../cache/manifest-cache.js';
 import { ManifestService } from '../cache/manifest-service.js';
 import { parseDigest, requireDigest } from '../oci/digest.js';
-import { type Descriptor, isAttestationDescriptor, parseManifest } from '../oci/manifest.js';
-import {
-  defaultManifestAccept,
-  isImageConfigMediaType,
-  isImageManifestMediaType,
-  isIndexMediaType,
-} from '../oci/media-types.js';
+import { type Descriptor, parseManifest, platformImages } from '../oci/manifest.js';
+import { defaultManifestAccept, isImageConfigMediaType, isIndexMediaType } from '../oci/media-types.js';
 import { isValidRepositoryName, isValidTag } from '../oci/reference.js';
 import { UpstreamClient } from '../upstream/client.js';
 import type { Route } from '../upstream/router.js';
@@ -136,8 +131,7 @@ export async function fetchImageConfigs(
       };
     if (parsed.kind === 'index') {
       const images: FetchedImage[] = [];
-      for (const child of parsed.index.manifests) {
-        if (isAttestationDescriptor(child) || !isImageManifestMediaType(child.mediaType)) continue;
+      for (const child of platformImages(parsed.index)) {
         const p = child.platform;
         const extra = {
           ...(p === undefined
@@ -145,7 +139,12 @@ export async function fetchImageConfigs(
             : { platform: [p.os, p.architecture, p.variant].filter(Boolean).join('/') }),
           platformDigest: child.digest,
         };
-        const m = await manifests.getByDigest(route, requireDigest(child.digest), child.mediaType, signal);
+        const m = await manifests.getByDigest(
+          route,
+          requireDigest(child.digest),
+          child.mediaType === '' ? defaultManifestAccept : child.mediaType,
+          signal,
+        );
         const pm = parseManifest(m.bytes, m.mediaType);
         images.push(
           pm.kind === 'image'
@@ -195,7 +194,7 @@ export async function resolveTagNow(
     const parsed = parseManifest(index.bytes, index.mediaType);
     const children =
       parsed.kind === 'index'
-        ? parsed.index.manifests.filter((d) => !isAttestationDescriptor(d)).map((d) => d.digest)
+        ? platformImages(parsed.index, { nestedIndexes: true }).map((d) => d.digest)
         : [];
     return { digest: head.digest, children };
   } finally {

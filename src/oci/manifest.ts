@@ -115,3 +115,18 @@ export function isAttestationDescriptor(descriptor: Descriptor): boolean {
     (descriptor.platform?.os === 'unknown' && descriptor.platform.architecture === 'unknown')
   );
 }
+
+/**
+ * The children of an index that are images for a platform: attestation manifests (`unknown/unknown`, DESIGN.md step
+ * 5) are not; a child without a media type is read as an image (classified from its bytes when fetched). With
+ * `nestedIndexes`, child indexes are kept too, for a walk that goes down them.
+ */
+export function platformImages(index: ImageIndex, options: { nestedIndexes?: boolean } = {}): Descriptor[] {
+  return index.manifests.filter(
+    (d) =>
+      !isAttestationDescriptor(d) &&
+      (isImageManifestMediaType(d.mediaType) ||
+        d.mediaType === '' ||
+        (options.nestedIndexes === true && isIndexMediaType(d.mediaType))),
+  );
+}

@@ -6,16 +6,11 @@ import { parseDigest } from '../oci/digest.js';
 import {
   type Descriptor,
   type ImageManifest,
-  isAttestationDescriptor,
   type ParsedManifest,
   parseManifest,
+  platformImages,
 } from '../oci/manifest.js';
-import {
-  isImageConfigMediaType,
-  isImageManifestMediaType,
-  isIndexMediaType,
-  mediaType,
-} from '../oci/media-types.js';
+import { isImageConfigMediaType, isIndexMediaType, mediaType } from '../oci/media-types.js';
 import {
   type Decision,
   type DecisionFinding,
@@ -215,12 +210,7 @@ export class PolicyGate implements ManifestGate {
       case 'image':
         return [await this.judgeImage(set, context, route, parsed.manifest, signal, platform)];
       case 'index': {
-        const children = parsed.index.manifests.filter(
-          (d) =>
-            !isAttestationDescriptor(d) &&
-            (isImageManifestMediaType(d.mediaType) ||
-              (isIndexMediaType(d.mediaType) && depth < MAX_INDEX_DEPTH)),
-        );
+        const children = platformImages(parsed.index, { nestedIndexes: depth < MAX_INDEX_DEPTH });
         const results = await Promise.all(
           children.map((child) => this.judgeChild(set, context, route, child, signal, depth)),
         );

@@ -1,6 +1,6 @@
 import type { ManifestService } from '../cache/manifest-service.js';
 import { parseDigest } from '../oci/digest.js';
-import { isAttestationDescriptor, parseManifest } from '../oci/manifest.js';
+import { parseManifest, platformImages } from '../oci/manifest.js';
 import { defaultManifestAccept, isIndexMediaType } from '../oci/media-types.js';
 import type { UpstreamRouter } from '../upstream/router.js';
 import { type PullFactsDependencies, PullFactsSource } from './pull-facts.js';
@@ -26,7 +26,7 @@ export function pullFactsSource(parts: {
       const index = await parts.manifests.getByDigest(route, parsed, defaultManifestAccept, signal);
       const manifest = parseManifest(index.bytes, index.mediaType);
       if (manifest.kind !== 'index') return [];
-      return manifest.index.manifests.filter((d) => !isAttestationDescriptor(d)).map((d) => d.digest);
+      return platformImages(manifest.index, { nestedIndexes: true }).map((d) => d.digest);
     },
   });
 }

@@ -2,8 +2,8 @@ import { createHmac } from 'node:crypto';
 import type { ConfigFetcher } from '../cache/config-fetcher.js';
 import type { ManifestService } from '../cache/manifest-service.js';
 import { parseDigest } from '../oci/digest.js';
-import { type Descriptor, isAttestationDescriptor, parseManifest } from '../oci/manifest.js';
-import { defaultManifestAccept, isImageManifestMediaType } from '../oci/media-types.js';
+import { type Descriptor, parseManifest, platformImages } from '../oci/manifest.js';
+import { defaultManifestAccept } from '../oci/media-types.js';
 import type { Route } from '../upstream/router.js';
 import {
   describePlatform,
@@ -89,12 +89,7 @@ export function createDescriber(options: DescriberOptions): Describe {
       }
       case 'index': {
         // Attestation manifests (`unknown/unknown`) are not images (DESIGN.md, step 5).
-        const children = parsed.index.manifests
-          .filter(
-            (d) =>
-              !isAttestationDescriptor(d) && (isImageManifestMediaType(d.mediaType) || d.mediaType === ''),
-          )
-          .slice(0, maxPlatforms);
+        const children = platformImages(parsed.index).slice(0, maxPlatforms);
         const described = await Promise.all(
           children.map((d) => describeImage(route, d, signal, parsed.index.annotations)),
         );
