@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import type { FastifyRequest } from 'fastify';
-import NodeCache from 'node-cache';
+import { LRUCache } from 'lru-cache';
 import { RegistryError } from '../oci/errors.js';
 import { AuthConfigError, readHtpasswd } from './htpasswd.js';
 
@@ -48,12 +48,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const firstHash = users.values().next().value;
   const dummyHash = bcrypt.hashSync(randomUUID(), firstHash === undefined ? 10 : bcrypt.getRounds(firstHash));
   // Keyed by a hash of the header, never the header itself: a heap dump or debug print shows no password.
-  const verified = new NodeCache({ stdTTL: options.cacheSeconds ?? 60, checkperiod: 60, useClones: false });
+  const verified = new LRUCache<string, string>({ max: 10_000, ttl: (options.cacheSeconds ?? 60) * 1000 });
   const pending = new Map<string, Promise<string | undefined>>();
 
   const verify = async (authorization: string): Promise<string | undefined> => {
     const key = createHash('sha256').update(authorization).digest('hex');
-    const hit = verified.get<string>(key);
+    const hit = verified.get(key);
     if (hit !== undefined) return hit;
     let check = pending.get(key);
     if (check === undefined) {

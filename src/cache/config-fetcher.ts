@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { digestOf } from '../oci/digest.js';
+import { matchesDigest } from '../oci/digest.js';
 import { fetchVerified } from '../upstream/fetch-verified.js';
 import type { Route } from '../upstream/router.js';
 import type { BlobStore } from './blob-store.js';
@@ -66,6 +66,6 @@ export class ConfigFetcher {
     const bytes = await readFile(hit.path).catch(() => undefined);
     if (bytes === undefined) return undefined;
     // Verified like any other read: a changed byte on disk is a miss, and the upstream is asked instead.
-    return digestOf(bytes, digest.startsWith('sha512:') ? 'sha512' : 'sha256') === digest ? bytes : undefined;
+    return matchesDigest(bytes, digest) ? bytes : undefined;
   }
 }

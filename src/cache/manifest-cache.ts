@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { digestOf } from '../oci/digest.js';
+import { matchesDigest } from '../oci/digest.js';
+import type { ManifestBytes } from '../oci/manifest.js';
 import { parseManifest } from '../oci/manifest.js';
-import type { ManifestBytes } from './manifest-service.js';
 
 interface Entry {
   manifest: ManifestBytes;
@@ -37,7 +37,7 @@ export class ManifestCache {
     const path = this.pathFor(upstream, repository, digest);
     try {
       const bytes = await readFile(path);
-      if (digestOf(bytes, digest.startsWith('sha512:') ? 'sha512' : 'sha256') !== digest) return undefined;
+      if (!matchesDigest(bytes, digest)) return undefined;
       // The type comes from the bytes, as when they were fetched (a file from an older version may sit beside a
       // `.type` file holding whatever the upstream's Content-Type said).
       const parsed = parseManifest(bytes, undefined);

@@ -1,20 +1,17 @@
-import NodeCache from 'node-cache';
+import { LRUCache } from 'lru-cache';
 import type { Digest } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
-import { parseManifest } from '../oci/manifest.js';
+import { type ManifestBytes, parseManifest } from '../oci/manifest.js';
+
+export type { ManifestBytes };
+
 import { baseMediaType, isImageManifestMediaType, isIndexMediaType } from '../oci/media-types.js';
 import { declaredLength, firstHeader, requireOk } from '../upstream/client.js';
 import { fetchVerified } from '../upstream/fetch-verified.js';
 import type { Route } from '../upstream/router.js';
 import { Coalescer } from './coalesce.js';
 import type { ManifestCache } from './manifest-cache.js';
-
-export interface ManifestBytes {
-  digest: string;
-  mediaType: string;
-  bytes: Buffer;
-}
 
 /** Manifest bytes plus where they came from this time, for the decision record. */
 export interface FetchedManifest extends ManifestBytes {
@@ -51,21 +48,25 @@ export interface ManifestServiceOptions {
  * pull limit) and trusted for the tag window; bytes fetched by digest once, verified, and cached by digest.
  */
 export class ManifestService {
-  private readonly tagWindow = new NodeCache({ useClones: false, checkperiod: 120 });
-  private readonly lastKnown = new NodeCache({ useClones: false, stdTTL: 7 * 24 * 3600, checkperiod: 3600 });
+  // Bounded: a client naming many tags (or many Accept variants) evicts the oldest instead of growing the heap.
+  private readonly tagWindow = new LRUCache<string, TagResolution>({ max: 50_000 });
+  private readonly lastKnown = new LRUCache<string, TagResolution>({
+    max: 50_000,
+    ttl: 7 * 24 * 3600 * 1000,
+  });
   private readonly resolving = new Coalescer<TagResolution>();
   private readonly fetching = new Coalescer<ManifestBytes>();
 
   constructor(private readonly options: ManifestServiceOptions) {}
 
   close(): void {
-    this.tagWindow.close();
-    this.lastKnown.close();
+    this.tagWindow.clear();
+    this.lastKnown.clear();
   }
 
   async resolveTag(route: Route, tag: string, accept: string, signal?: AbortSignal): Promise<TagResolution> {
     const key = `${route.upstream.host}/${route.repository}:${tag}|${accept}`;
-    const windowed = this.tagWindow.get<TagResolution>(key);
+    const windowed = this.tagWindow.get(key);
     if (windowed !== undefined) return { ...windowed, source: 'window' };
     return this.resolving.run(key, signal, async (shared) => {
       let resolution: TagResolution;
@@ -74,7 +75,7 @@ export class ManifestService {
       } catch (err) {
         if (!(err instanceof RegistryError) || !isUpstreamOutage(err)) throw err;
         const known =
-          this.lastKnown.get<TagResolution>(key) ??
+          this.lastKnown.get(key) ??
           (await this.options
             .lastKnown?.(route.upstream.host, route.repository, tag)
             .then((k) => (k === undefined ? undefined : { ...k, size: -1, source: 'stale' as const }))
@@ -83,7 +84,7 @@ export class ManifestService {
         return { ...known, source: 'stale', staleReason: err.message };
       }
       const ttl = this.options.tagTtlSeconds(route.upstream.host);
-      if (ttl > 0) this.tagWindow.set(key, resolution, ttl);
+      if (ttl > 0) this.tagWindow.set(key, resolution, { ttl: ttl * 1000 });
       this.lastKnown.set(key, resolution);
       return resolution;
     });
@@ -92,7 +93,7 @@ export class ManifestService {
   /** Forgets the window for a tag, so the next request asks the upstream (used after a review). */
   forgetTag(route: Route, tag: string): void {
     const prefix = `${route.upstream.host}/${route.repository}:${tag}|`;
-    for (const key of this.tagWindow.keys()) if (key.startsWith(prefix)) this.tagWindow.del(key);
+    for (const key of [...this.tagWindow.keys()]) if (key.startsWith(prefix)) this.tagWindow.delete(key);
   }
 
   async getByDigest(

@@ -47,6 +47,16 @@ export function looksLikeDigest(input: string): boolean {
   return input.includes(':');
 }
 
+/** The algorithm a digest string names (sha256 unless it says sha512; the grammar allows no others here). */
+export function algorithmOf(digest: string): DigestAlgorithm {
+  return digest.startsWith('sha512:') ? 'sha512' : 'sha256';
+}
+
+/** Whether `bytes` hash to `digest`, with the algorithm the digest names. */
+export function matchesDigest(bytes: Uint8Array, digest: string): boolean {
+  return digestOf(bytes, algorithmOf(digest)) === digest;
+}
+
 export function digestOf(bytes: Uint8Array, algorithm: DigestAlgorithm = 'sha256'): string {
   return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
 }

@@ -40,6 +40,13 @@ export const imageIndexSchema = z.looseObject({
 });
 export type ImageIndex = z.infer<typeof imageIndexSchema>;
 
+/** A manifest's exact bytes as served, with the digest they hash to and the media type they were classified as. */
+export interface ManifestBytes {
+  digest: string;
+  mediaType: string;
+  bytes: Buffer;
+}
+
 export type ParsedManifest =
   | { kind: 'index'; mediaType: string; index: ImageIndex }
   | { kind: 'image'; mediaType: string; manifest: ImageManifest }

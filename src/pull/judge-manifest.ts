@@ -1,4 +1,4 @@
-import NodeCache from 'node-cache';
+import { LRUCache } from 'lru-cache';
 import { Coalescer } from '../cache/coalesce.js';
 import type { ConfigFetcher } from '../cache/config-fetcher.js';
 import type { ManifestBytes, ManifestService } from '../cache/manifest-service.js';
@@ -91,14 +91,11 @@ const MAX_INDEX_DEPTH = 2;
  * exceptions in scope), so HEAD and GET agree and a repeat pull costs no second evaluation.
  */
 export class PolicyGate implements ManifestGate {
-  private readonly decisions = new NodeCache({ useClones: false, checkperiod: 60 });
+  // Bounded: a flood of distinct digests evicts the oldest decisions (re-judged when pulled again) instead of growing
+  // the heap for their whole TTL.
+  private readonly decisions = new LRUCache<string, GateDecision>({ max: 50_000 });
   /** upstream/repository@digest → the tag last resolved to it, so a pull by digest meets tag scopes too. */
-  private readonly tagOf = new NodeCache({
-    useClones: false,
-    stdTTL: 3600,
-    checkperiod: 300,
-    maxKeys: 100_000,
-  });
+  private readonly tagOf = new LRUCache<string, string>({ max: 100_000, ttl: 3600 * 1000 });
   private readonly judging = new Coalescer<GateDecision>();
   private evaluations = 0;
   private readonly pullRules: PullRules;
@@ -116,8 +113,8 @@ export class PolicyGate implements ManifestGate {
   }
 
   close(): void {
-    this.decisions.close();
-    this.tagOf.close();
+    this.decisions.clear();
+    this.tagOf.clear();
     this.pullRules.close();
   }
 
@@ -132,7 +129,7 @@ export class PolicyGate implements ManifestGate {
       tag = input.reference.tag;
       this.tagOf.set(tagKey, tag);
     } else {
-      tag = this.tagOf.get<string>(tagKey);
+      tag = this.tagOf.get(tagKey);
     }
     const context: EvaluationContext = {
       upstream,
@@ -147,12 +144,12 @@ export class PolicyGate implements ManifestGate {
     // reference (user, network, tag), the repository (exceptions), the digest and the policy version.
     const inScope = set.policies.flatMap((p, i) => (scopeMatches(p.scope, context) ? [i] : []));
     const key = `${digest}|${set.version}|${upstream}/${repository}|${inScope.join(',')}`;
-    const cached = this.decisions.get<GateDecision>(key);
+    const cached = this.decisions.get(key);
     const decided =
       cached ??
       (await this.judging.run(key, input.signal, async (signal) => {
         const result = await this.judgeManifest(set, context, input.route, input.manifest, signal);
-        if (!result.transient) this.decisions.set(key, result, this.ttlSeconds(set, context));
+        if (!result.transient) this.decisions.set(key, result, { ttl: this.ttlSeconds(set, context) * 1000 });
         return result;
       }));
     const pull = await this.pullRules.judge(set, context, input, decided.bases);

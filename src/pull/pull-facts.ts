@@ -1,4 +1,4 @@
-import NodeCache from 'node-cache';
+import { LRUCache } from 'lru-cache';
 import { Coalescer } from '../cache/coalesce.js';
 import { parseImageReference } from '../cli/image-source.js';
 import type { Approval, BaseState, DeclaredBase, ReferenceFacts } from '../policy/rules/index.js';
@@ -46,7 +46,8 @@ interface UpstreamAnswer {
  * rate-limited per upstream, so a burst of pulls of images on one base costs one HEAD.
  */
 export class PullFactsSource {
-  private readonly answers = new NodeCache({ useClones: false, checkperiod: 300, maxKeys: 10_000 });
+  // Bounded by eviction (node-cache's maxKeys threw once full).
+  private readonly answers = new LRUCache<string, UpstreamAnswer>({ max: 10_000 });
   private readonly asking = new Coalescer<UpstreamAnswer>();
   private readonly budget = new Map<string, { windowStart: number; used: number }>();
   private readonly now: () => number;
@@ -56,7 +57,7 @@ export class PullFactsSource {
   }
 
   close(): void {
-    this.answers.close();
+    this.answers.clear();
   }
 
   private tags(): Tags {
@@ -179,7 +180,7 @@ export class PullFactsSource {
   private async upstreamAnswer(route: Route, tag: string, signal: AbortSignal): Promise<UpstreamAnswer> {
     const key = `${route.upstream.host}/${route.repository}:${tag}`;
     const ttlMs = (this.deps.upstreamCacheSeconds ?? 600) * 1000;
-    const known = this.answers.get<UpstreamAnswer>(key);
+    const known = this.answers.get(key);
     if (known !== undefined && this.now() - known.at < ttlMs) return known;
     if (!this.spend(route.upstream.host)) {
       // Over the budget: an older answer beats none; without one the history decides.
@@ -191,7 +192,7 @@ export class PullFactsSource {
       const children = await this.deps.indexChildren(route, resolved.digest, resolved.mediaType, shared);
       const answer = { digest: resolved.digest, children, at: this.now() };
       // Kept past its freshness so a rate-limited lookup can still use it.
-      this.answers.set(key, answer, Math.max(1, Math.ceil((ttlMs * 6) / 1000)));
+      this.answers.set(key, answer, { ttl: Math.max(1000, ttlMs * 6) });
       return answer;
     });
   }

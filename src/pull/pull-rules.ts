@@ -1,4 +1,4 @@
-import NodeCache from 'node-cache';
+import { LRUCache } from 'lru-cache';
 import type { Decision, EvaluationContext } from '../policy/evaluate.js';
 import { decisionOf, evaluatePull, pullRulesInForce } from '../policy/evaluate.js';
 import type { ExceptionRef } from '../policy/exceptions.js';
@@ -36,11 +36,10 @@ export class PullRules {
    * tag and is refused as one, as are the retries ctr sends within seconds. A HEAD by digest from that client
    * starts a new pull (ctr pulling by digest) and clears it.
    */
-  private readonly pending = new NodeCache({
-    useClones: false,
-    stdTTL: PENDING_SECONDS,
-    checkperiod: 30,
-    maxKeys: 100_000,
+  // Bounded by eviction: node-cache's maxKeys threw on the 100,001st refused HEAD within the window (a 500).
+  private readonly pending = new LRUCache<string, ReferenceFacts>({
+    max: 100_000,
+    ttl: PENDING_SECONDS * 1000,
   });
 
   constructor(
@@ -50,7 +49,7 @@ export class PullRules {
   ) {}
 
   close(): void {
-    this.pending.close();
+    this.pending.clear();
     this.facts?.close();
   }
 
@@ -115,10 +114,10 @@ export class PullRules {
         : this.facts.tagFacts(key, input.name, served).catch(() => plain);
     }
     const key = this.pendingKey(input, served);
-    const pending = this.pending.get<ReferenceFacts>(key);
+    const pending = this.pending.get(key);
     if (pending !== undefined) {
       if (input.method !== 'HEAD') return pending;
-      this.pending.del(key);
+      this.pending.delete(key);
     }
     if (!refuseRejected || this.facts === undefined)
       return { kind: 'digest', name: input.name, digest: served };

@@ -1,4 +1,4 @@
-import type { ManifestBytes } from '../cache/manifest-service.js';
+import type { ManifestBytes } from '../oci/manifest.js';
 import type { Reference } from '../oci/reference.js';
 import type { Route } from '../upstream/router.js';
 

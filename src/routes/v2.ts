@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ManifestBytes } from '../cache/manifest-service.js';
 import { RegistryError } from '../oci/errors.js';
 import { distributionApiVersion, header } from '../oci/headers.js';
+import type { ManifestBytes } from '../oci/manifest.js';
 import { parseRegistryPath } from '../oci/reference.js';
 import type { Metrics } from '../plugins/metrics.js';
 import type { BlobService } from '../pull/blob-service.js';

@@ -1,4 +1,4 @@
-import { digestOf } from '../oci/digest.js';
+import { algorithmOf, digestOf } from '../oci/digest.js';
 import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
 import { declaredLength, firstHeader, requireOk, type UpstreamResponse } from './client.js';
@@ -51,7 +51,7 @@ export async function fetchVerified(
     throw mapTransportError(err, host);
   }
   const claimed = request.expected ?? firstHeader(res.headers[header.dockerContentDigest]);
-  const actual = digestOf(bytes, claimed?.startsWith('sha512:') ? 'sha512' : 'sha256');
+  const actual = digestOf(bytes, claimed === undefined ? 'sha256' : algorithmOf(claimed));
   if (claimed !== undefined && actual !== claimed) {
     throw new RegistryError(
       'UNAVAILABLE',
