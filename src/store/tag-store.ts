@@ -79,8 +79,40 @@ function whereTag<T extends { where: (c: 'upstream' | 'repository' | 'tag', op: 
 }
 
 /** Tag history, approvals, alerts and reviews: every query pullgate runs against those tables. */
+export interface WatchedTag extends TagKey {
+  /** The latest time any digest of this tag was seen (by a client or by the watcher). */
+  lastSeen: string;
+}
+
 export class TagStore {
   constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * The tracked tags, least recently seen first: the ones nobody pulls are the ones only the watcher will check.
+   */
+  async watchedTags(
+    options: { limit?: number | undefined; seenBefore?: string | undefined } = {},
+  ): Promise<WatchedTag[]> {
+    const rows = await this.db
+      .selectFrom('tag_observations')
+      .select((eb) => ['upstream', 'repository', 'tag', eb.fn.max<string>('last_seen').as('last_seen')])
+      .groupBy(['upstream', 'repository', 'tag'])
+      .$if(options.seenBefore !== undefined, (q) =>
+        q.having((eb) => eb.fn.max('last_seen'), '<', options.seenBefore ?? ''),
+      )
+      .orderBy('last_seen', 'asc')
+      .orderBy('upstream', 'asc')
+      .orderBy('repository', 'asc')
+      .orderBy('tag', 'asc')
+      .$if(options.limit !== undefined, (q) => q.limit(options.limit ?? 0))
+      .execute();
+    return rows.map((r) => ({
+      upstream: r.upstream,
+      repository: r.repository,
+      tag: r.tag,
+      lastSeen: r.last_seen,
+    }));
+  }
 
   /** Records resolutions (`count`, default one): a new row on first sight of the digest, else last_seen and count move on. */
   async recordObservation(o: ObservationInput): Promise<TagObservationRow> {

@@ -1,11 +1,9 @@
-import type { Kysely } from 'kysely';
 import type { ManifestService } from '../cache/manifest-service.js';
 import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
 import { defaultManifestAccept } from '../oci/media-types.js';
 import type { Store } from '../store/open.js';
-import type { Database } from '../store/schema.js';
-import type { TagKey } from '../store/tag-store.js';
+import { type TagKey, TagStore, type WatchedTag } from '../store/tag-store.js';
 import { isAbortError } from '../upstream/errors.js';
 import type { Route } from '../upstream/router.js';
 import type { TagDecision, TagTracker } from './tracker.js';
@@ -27,11 +25,6 @@ export interface WatchResolution {
 }
 
 export type WatchResolve = (route: Route, tag: string, signal: AbortSignal) => Promise<WatchResolution>;
-
-export interface WatchedTag extends TagKey {
-  /** The latest time any digest of this tag was seen (by a client or by the watcher). */
-  lastSeen: string;
-}
 
 export interface WatchPassResult {
   /** Tags resolved upstream and handed to the history. */
@@ -73,34 +66,6 @@ export interface TagWatcherOptions {
   onMoved?: (key: TagKey, route: Route, decision: TagDecision) => void;
   /** After every scheduled pass, for a log line or metrics. */
   onPass?: (result: WatchPassResult) => void;
-}
-
-/**
- * The tracked tags, least recently seen first: the ones nobody pulls are the ones only the watcher will check.
- */
-export async function listWatchedTags(
-  db: Kysely<Database>,
-  options: { limit?: number | undefined; seenBefore?: string | undefined } = {},
-): Promise<WatchedTag[]> {
-  const rows = await db
-    .selectFrom('tag_observations')
-    .select((eb) => ['upstream', 'repository', 'tag', eb.fn.max<string>('last_seen').as('last_seen')])
-    .groupBy(['upstream', 'repository', 'tag'])
-    .$if(options.seenBefore !== undefined, (q) =>
-      q.having((eb) => eb.fn.max('last_seen'), '<', options.seenBefore ?? ''),
-    )
-    .orderBy('last_seen', 'asc')
-    .orderBy('upstream', 'asc')
-    .orderBy('repository', 'asc')
-    .orderBy('tag', 'asc')
-    .$if(options.limit !== undefined, (q) => q.limit(options.limit ?? 0))
-    .execute();
-  return rows.map((r) => ({
-    upstream: r.upstream,
-    repository: r.repository,
-    tag: r.tag,
-    lastSeen: r.last_seen,
-  }));
 }
 
 /**
@@ -199,7 +164,7 @@ export class TagWatcher {
   private async runPass(): Promise<WatchPassResult> {
     const result: WatchPassResult = { checked: 0, moved: 0, errors: 0, skipped: 0 };
     const minAge = this.options.minAgeSeconds ?? 0;
-    const tags = await listWatchedTags(this.options.store.db, {
+    const tags = await new TagStore(this.options.store.db).watchedTags({
       limit: this.options.maxTags,
       seenBefore: minAge > 0 ? new Date(this.now().getTime() - minAge * 1000).toISOString() : undefined,
     });

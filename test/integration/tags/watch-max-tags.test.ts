@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../../src/store/open.js';
+import { TagStore } from '../../../src/store/tag-store.js';
 import { TagHistory } from '../../../src/tags/history.js';
-import { listWatchedTags, TagWatcher } from '../../../src/tags/watch.js';
+import { TagWatcher } from '../../../src/tags/watch.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
 import { describeFrom, digest, image, OCI_MANIFEST, observation, offlineRoute } from './fixtures.js';
 
@@ -30,7 +31,12 @@ describe('a watch pass bounded by maxTags', () => {
   });
 
   it('checks the least recently seen tags first, and the ones it checked go to the back of the line', async () => {
-    expect((await listWatchedTags(store.db)).map((t) => t.tag)).toEqual(['1.0.0', '1.0.2', '1.0.3', '1.0.1']);
+    expect((await new TagStore(store.db).watchedTags()).map((t) => t.tag)).toEqual([
+      '1.0.0',
+      '1.0.2',
+      '1.0.3',
+      '1.0.1',
+    ]);
     const seen: string[] = [];
     const watcher = new TagWatcher({
       store,

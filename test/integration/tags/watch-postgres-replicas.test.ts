@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../../src/store/open.js';
+import { TagStore } from '../../../src/store/tag-store.js';
 import { TagHistory } from '../../../src/tags/history.js';
-import { listWatchedTags, TagWatcher } from '../../../src/tags/watch.js';
+import { TagWatcher } from '../../../src/tags/watch.js';
 import { type Postgres, startPostgres } from '../../helpers/postgres.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
 import { describeFrom, digest, image, OCI_MANIFEST, observation, offlineRoute } from './fixtures.js';
@@ -41,21 +42,23 @@ describe('two watchers on one real PostgreSQL', () => {
 
     const [store0] = stores;
     if (store0 === undefined) throw new Error('expected a store');
-    expect(await listWatchedTags(store0.db, { seenBefore: new Date(t0 + 1).toISOString() })).toEqual([
-      {
-        upstream: 'registry.test',
-        repository: 'library/pgwatch',
-        tag: '8.0.0',
-        lastSeen: new Date(t0).toISOString(),
-      },
-      {
-        upstream: 'registry.test',
-        repository: 'library/pgwatch',
-        tag: '8.0.1',
-        lastSeen: new Date(t0).toISOString(),
-      },
-    ]);
-    expect(await listWatchedTags(store0.db, { seenBefore: new Date(t0).toISOString() })).toEqual([]);
+    expect(await new TagStore(store0.db).watchedTags({ seenBefore: new Date(t0 + 1).toISOString() })).toEqual(
+      [
+        {
+          upstream: 'registry.test',
+          repository: 'library/pgwatch',
+          tag: '8.0.0',
+          lastSeen: new Date(t0).toISOString(),
+        },
+        {
+          upstream: 'registry.test',
+          repository: 'library/pgwatch',
+          tag: '8.0.1',
+          lastSeen: new Date(t0).toISOString(),
+        },
+      ],
+    );
+    expect(await new TagStore(store0.db).watchedTags({ seenBefore: new Date(t0).toISOString() })).toEqual([]);
 
     const watchers = stores.map(
       (store) =>
