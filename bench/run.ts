@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [--rounds N] [--only manifest,head,blobs,identical,skopeo,coalesce]
+ * `npm run bench [-- --quick] [--rounds N]
+ *  [--only manifest,head,blobs,identical,skopeo,coalesce,decisions,head-index,manifest-on] [--decision-sizes N,N,N]
  *  [--profile manifest,head,head-policy,head-audit,blob-cold,blob-warm]`
  * `npm run bench -- --render [bench/results/latest.json]` re-renders a saved run's markdown.
  *
@@ -14,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { run } from '../test/helpers/proc.js';
 import { startRegistry } from '../test/helpers/registry.js';
 import { makeTempDir } from '../test/helpers/tmp.js';
+import { headIndexPhase, manifestOnPhase } from './lib/decision-phases.js';
+import { decisionQueryPhase, decisionQuerySettings } from './lib/decision-query.js';
 import {
   blobPhase,
   type Ctx,
@@ -29,7 +32,17 @@ import { type ProfileScenario, profileScenario } from './lib/profile.js';
 import { type BenchResults, renderMarkdown } from './lib/report.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const PHASES = ['manifest', 'head', 'blobs', 'identical', 'skopeo', 'coalesce'] as const;
+const PHASES = [
+  'manifest',
+  'head',
+  'blobs',
+  'identical',
+  'skopeo',
+  'coalesce',
+  'decisions',
+  'head-index',
+  'manifest-on',
+] as const;
 type Phase = (typeof PHASES)[number];
 
 interface Args {
@@ -37,10 +50,17 @@ interface Args {
   rounds: number | undefined;
   only: Set<Phase>;
   profile: ProfileScenario[];
+  decisionSizes: number[] | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, rounds: undefined, only: new Set(PHASES), profile: [] };
+  const args: Args = {
+    quick: false,
+    rounds: undefined,
+    only: new Set(PHASES),
+    profile: [],
+    decisionSizes: undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -56,7 +76,11 @@ function parseArgs(argv: string[]): Args {
         if (!(PHASES as readonly string[]).includes(n)) throw new Error(`unknown phase ${n}`);
       args.only = new Set(names as Phase[]);
     } else if (a === '--profile') args.profile = value().split(',') as ProfileScenario[];
-    else throw new Error(`unknown argument ${a}`);
+    else if (a === '--decision-sizes') {
+      args.decisionSizes = value().split(',').map(Number);
+      if (args.decisionSizes.some((n) => !Number.isSafeInteger(n) || n < 5000))
+        throw new Error('--decision-sizes: integers >= 5000 (the page needs 50 matches at 1%)');
+    } else throw new Error(`unknown argument ${a}`);
   }
   return args;
 }
@@ -156,6 +180,7 @@ async function main(): Promise<void> {
     const phase = async <T>(name: Phase, fn: () => Promise<T>): Promise<T | undefined> => {
       if (!args.only.has(name)) return undefined;
       log(`phase ${name}`);
+      const phaseStart = Date.now();
       try {
         return await fn();
       } catch (e) {
@@ -163,6 +188,8 @@ async function main(): Promise<void> {
         log(`phase ${name} failed: ${message}`);
         results.errors.push({ phase: name, message });
         return undefined;
+      } finally {
+        results.phaseS = { ...results.phaseS, [name]: (Date.now() - phaseStart) / 1000 };
       }
     };
     results.manifest = await phase('manifest', () => manifestPhase(ctx));
@@ -177,6 +204,11 @@ async function main(): Promise<void> {
     results.identical = await phase('identical', () => identicalPullsPhase(ctx));
     results.skopeo = await phase('skopeo', () => skopeoPhase(ctx));
     results.coalesce = await phase('coalesce', () => coalescePhase(ctx));
+    results.headIndex = await phase('head-index', () => headIndexPhase(ctx));
+    results.manifestOn = await phase('manifest-on', () => manifestOnPhase(ctx));
+    results.decisions = await phase('decisions', () =>
+      decisionQueryPhase({ ...decisionQuerySettings(s.quick, args.decisionSizes), log }),
+    );
 
     results.meta.finishedAt = new Date().toISOString();
     results.meta.durationS = (Date.now() - t0) / 1000;

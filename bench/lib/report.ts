@@ -1,3 +1,6 @@
+import type { HeadIndexResults, ManifestOnResults } from './decision-phases.js';
+import type { DecisionQueryResults } from './decision-query.js';
+import { renderDecisionQuery, renderHeadIndex, renderManifestOn } from './decision-report.js';
 import type {
   BlobResults,
   CoalesceRound,
@@ -33,6 +36,11 @@ export interface BenchResults {
   identical?: IdenticalPullResults;
   skopeo?: SkopeoResults;
   coalesce?: CoalesceRound[];
+  headIndex?: HeadIndexResults;
+  manifestOn?: ManifestOnResults;
+  decisions?: DecisionQueryResults;
+  /** Wall time of each phase that ran, in seconds. */
+  phaseS?: Record<string, number>;
   errors: { phase: string; message: string }[];
 }
 
@@ -390,6 +398,28 @@ export function renderMarkdown(r: BenchResults): string {
       result: `manifest ${pg.manifestGet.join(',')}; blobs ${pg.blobMin.map((lo, i) => `${lo}–${pg.blobMax[i]}`).join(',')}`,
       ok,
     });
+  }
+
+  for (const part of [
+    r.headIndex === undefined ? undefined : renderHeadIndex(r.headIndex, '8'),
+    r.manifestOn === undefined ? undefined : renderManifestOn(r.manifestOn, '9'),
+    r.decisions === undefined ? undefined : renderDecisionQuery(r.decisions, '10'),
+  ]) {
+    if (part === undefined) continue;
+    sections.push(part.section);
+    targets.push(...part.targets);
+  }
+  if (r.phaseS !== undefined) {
+    sections.push(
+      [
+        '## Phase times',
+        '',
+        table(
+          ['phase', 'seconds'],
+          Object.entries(r.phaseS).map(([name, s]) => [name, s.toFixed(0)]),
+        ),
+      ].join('\n'),
+    );
   }
 
   out.push('## Targets');

@@ -9,6 +9,8 @@ export interface RecordIndex {
   insert(replica: string, records: readonly AuditRecord[]): Promise<void>;
   maxSeq(replica: string): Promise<number>;
   deleteReplica(replica: string): Promise<void>;
+  /** After a bulk load: brings the database's planner statistics up to date, where it keeps them. */
+  refreshStatistics?(): Promise<void>;
 }
 
 export interface AuditIndexerOptions {
@@ -97,6 +99,7 @@ export class AuditIndexer {
     this.indexed = 0;
     this.behind = true;
     await this.run();
+    await this.options.index.refreshStatistics?.();
     return this.indexed;
   }
 

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
 import {
   DEFAULT_LIMIT,
   type DecisionFilters,
@@ -117,6 +117,19 @@ export class DecisionIndex {
 
   async deleteReplica(replica: string): Promise<void> {
     await this.db.deleteFrom('decision_index').where('replica', '=', replica).execute();
+  }
+
+  /**
+   * PostgreSQL: ANALYZE, after `pullgate log reindex`. Until autovacuum's next analyze the planner has no statistics
+   * for the rows just loaded, guesses that a repository + decision filter matches a row or two, and reads and sorts
+   * every match instead of walking the (repository, decision, time) index from the newest: at 10^6 records with 1%
+   * matching, a first page took ~45-60 ms instead of ~1 ms (bench §10 with autovacuum held off). SQLite keeps no
+   * statistics unless asked, and its plan does not depend on them here.
+   */
+  async refreshStatistics(): Promise<void> {
+    if (this.db.getExecutor().adapter instanceof PostgresAdapter) {
+      await sql`analyze decision_index`.execute(this.db);
+    }
   }
 
   /** Every replica's records, newest first (time, then replica, then seq), with `queryRecords`' filters. */
