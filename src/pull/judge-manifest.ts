@@ -56,7 +56,7 @@ export interface PolicyGateDependencies {
 }
 
 /** What the gate decided for one manifest, as cached. */
-export interface GateDecision {
+export interface ManifestJudgement {
   decision: DecisionKind;
   findings: GateFinding[];
   waived: GateFinding[];
@@ -72,7 +72,7 @@ export interface GateDecision {
   bases: JudgedBase[];
 }
 
-interface Judged {
+interface ImageJudgement {
   decision: Decision;
   transient: boolean;
   platform?: string;
@@ -93,10 +93,10 @@ const MAX_INDEX_DEPTH = 2;
 export class PolicyGate implements ManifestGate {
   // Bounded: a flood of distinct digests evicts the oldest decisions (re-judged when pulled again) instead of growing
   // the heap for their whole TTL.
-  private readonly decisions = new LRUCache<string, GateDecision>({ max: 50_000 });
+  private readonly decisions = new LRUCache<string, ManifestJudgement>({ max: 50_000 });
   /** upstream/repository@digest → the tag last resolved to it, so a pull by digest meets tag scopes too. */
   private readonly tagOf = new LRUCache<string, string>({ max: 100_000, ttl: 3600 * 1000 });
-  private readonly judging = new Coalescer<GateDecision>();
+  private readonly judging = new Coalescer<ManifestJudgement>();
   private evaluations = 0;
   private readonly pullRules: PullRules;
 
@@ -179,7 +179,7 @@ export class PolicyGate implements ManifestGate {
     route: Route,
     manifest: ManifestBytes,
     signal: AbortSignal,
-  ): Promise<GateDecision> {
+  ): Promise<ManifestJudgement> {
     const parsed = parseManifest(manifest.bytes, manifest.mediaType);
     const judged = await this.judgeParsed(set, context, route, parsed, signal, 0, undefined);
     this.evaluations++;
@@ -202,7 +202,7 @@ export class PolicyGate implements ManifestGate {
     signal: AbortSignal,
     depth: number,
     platform: string | undefined,
-  ): Promise<Judged[]> {
+  ): Promise<ImageJudgement[]> {
     switch (parsed.kind) {
       case 'image':
         return [await this.judgeImage(set, context, route, parsed.manifest, signal, platform)];
@@ -233,7 +233,7 @@ export class PolicyGate implements ManifestGate {
     child: Descriptor,
     signal: AbortSignal,
     depth: number,
-  ): Promise<Judged[]> {
+  ): Promise<ImageJudgement[]> {
     const platform = platformLabel(child);
     const childContext: EvaluationContext = { ...context, platformDigest: child.digest };
     const digest = parseDigest(child.digest);
@@ -270,7 +270,7 @@ export class PolicyGate implements ManifestGate {
     manifest: ImageManifest,
     signal: AbortSignal,
     platform: string | undefined,
-  ): Promise<Judged> {
+  ): Promise<ImageJudgement> {
     const config = manifest.config;
     const isImage = isImageConfigMediaType(config.mediaType);
     const based = (labels?: Record<string, string>): { base?: JudgedBase } => {
@@ -333,7 +333,7 @@ function unavailable(
   context: EvaluationContext,
   why: string,
   platform: string | undefined,
-): Judged {
+): ImageJudgement {
   return { decision: evaluateUnavailable(set, context, why), transient: true, ...withPlatform(platform) };
 }
 
@@ -375,7 +375,7 @@ function gateFinding(
 }
 
 /** One decision for the whole manifest: an index is refused if any platform is. */
-function combine(set: PolicySet, judged: readonly Judged[]): GateDecision {
+function combine(set: PolicySet, judged: readonly ImageJudgement[]): ManifestJudgement {
   const findings: GateFinding[] = [];
   const waived: GateFinding[] = [];
   const applied = new Map<string, ExceptionRef>();
@@ -439,7 +439,7 @@ export function summarize(findings: readonly GateFinding[], expired: readonly Ex
   return out;
 }
 
-function toVerdict(d: GateDecision, cached: boolean): Verdict {
+function toVerdict(d: ManifestJudgement, cached: boolean): Verdict {
   const policy = {
     version: d.policyVersion,
     names: d.policyNames,

@@ -4,7 +4,7 @@ import { decisionOf, evaluatePull, pullRulesInForce } from '../policy/evaluate.j
 import type { ExceptionRef } from '../policy/exceptions.js';
 import type { BaseState, DeclaredBase, ReferenceFacts } from '../policy/rules/index.js';
 import type { PolicySet } from '../policy/schema.js';
-import type { GateDecision } from './judge-manifest.js';
+import type { ManifestJudgement } from './judge-manifest.js';
 import type { PullFactsSource } from './pull-facts.js';
 import type { GateFinding, GateInput } from './verdict.js';
 
@@ -142,7 +142,7 @@ function gateFinding(f: Decision['findings'][number], platform: string | undefin
 }
 
 /** The image decision with the pull rules' findings added; refused if either refuses. */
-export function withPullFindings(decided: GateDecision, parts: readonly PullPart[]): GateDecision {
+export function withPullFindings(decided: ManifestJudgement, parts: readonly PullPart[]): ManifestJudgement {
   if (parts.length === 0) return decided;
   const findings = [...decided.findings];
   const waived = [...decided.waived];
