@@ -6,6 +6,7 @@ import { defaultManifestAccept, mediaType } from '../oci/media-types.js';
 import { type Reference, referenceString } from '../oci/reference.js';
 import type { TagEvent, TagObservation, TagTracker } from '../tags/tracker.js';
 import type { Route } from '../upstream/router.js';
+import { InvalidUpstreamDigestError, PullUnavailableError } from './errors.js';
 import type { DecisionRecorder } from './record-decision.js';
 import type { ManifestGate, Verdict } from './verdict.js';
 
@@ -147,7 +148,7 @@ export async function pullManifest(
     tagWarning = decision.warning;
   }
   if (digest === undefined) {
-    throw new RegistryError('UNAVAILABLE', 'upstream answered with an invalid digest', { status: 502 });
+    throw new InvalidUpstreamDigestError();
   }
   const manifest = await deps.manifests.getByDigest(pull.route, digest, accept, pull.signal);
   const source = resolution?.source === 'stale' ? 'stale' : manifest.source;
@@ -203,10 +204,11 @@ async function observeTag(
   } catch (err) {
     if (err instanceof RegistryError || signal.aborted) throw err;
     pull.log.error({ err }, 'failed to read the tag history');
-    throw new RegistryError('UNAVAILABLE', `the tag history store is unavailable (${deps.storeName})`, {
-      status: 503,
-      detail: { store: deps.storeName },
-      cause: err,
-    });
+    throw new PullUnavailableError(
+      'tag-history',
+      `the tag history store is unavailable (${deps.storeName})`,
+      { store: deps.storeName },
+      { cause: err },
+    );
   }
 }

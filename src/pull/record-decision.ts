@@ -1,6 +1,6 @@
 import type { AuditSink } from '../audit/index.js';
-import { RegistryError } from '../oci/errors.js';
 import { type DecisionFacts, decisionRecord, exceptionRecords } from './decision-record.js';
+import { PullUnavailableError } from './errors.js';
 
 export interface DecisionRecorderOptions {
   audit: AuditSink;
@@ -26,10 +26,11 @@ export class DecisionRecorder {
     } catch (err) {
       this.options.onError(err, facts);
       const code = (err as { code?: unknown }).code;
-      throw new RegistryError(
-        'UNAVAILABLE',
+      throw new PullUnavailableError(
+        'decision-log',
         `decision log unavailable${typeof code === 'string' ? ` (${code})` : ''}: nothing is served unrecorded`,
-        { status: 503 },
+        undefined,
+        { cause: err },
       );
     }
     this.options.onRecorded?.(facts);

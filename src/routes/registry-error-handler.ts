@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryError } from '../oci/errors.js';
 import { distributionApiVersion, header } from '../oci/headers.js';
+import { InvalidUpstreamDigestError, PullUnavailableError } from '../pull/errors.js';
 import { isAbortError } from '../upstream/errors.js';
 
 /**
@@ -10,7 +11,15 @@ import { isAbortError } from '../upstream/errors.js';
  */
 export function sendRegistryError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   let error: RegistryError;
-  if (err instanceof RegistryError) {
+  if (err instanceof PullUnavailableError) {
+    error = new RegistryError('UNAVAILABLE', err.message, { status: 503, detail: err.detail });
+    request.log.warn(
+      { missing: err.missing, err: err.cause },
+      'refused a pull: a part it needs is unavailable',
+    );
+  } else if (err instanceof InvalidUpstreamDigestError) {
+    error = new RegistryError('UNAVAILABLE', err.message, { status: 502 });
+  } else if (err instanceof RegistryError) {
     error = err;
     if (err.status >= 500)
       request.log.warn(

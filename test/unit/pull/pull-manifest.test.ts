@@ -161,8 +161,7 @@ describe('pullManifest', () => {
     const { deps, log } = setup();
     log.failing = true;
     await expect(pullManifest(deps, pull())).rejects.toMatchObject({
-      code: 'UNAVAILABLE',
-      status: 503,
+      missing: 'decision-log',
       message: expect.stringContaining('ENOSPC'),
     });
   });
@@ -175,7 +174,7 @@ describe('pullManifest', () => {
       },
     };
     await expect(pullManifest(deps, pull())).rejects.toMatchObject({
-      status: 503,
+      missing: 'tag-history',
       message: expect.stringContaining('sqlite test'),
     });
     expect(log.records).toHaveLength(0);

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RegistryError } from '../../../src/oci/errors.js';
+import { PullUnavailableError } from '../../../src/pull/errors.js';
 import { sendRegistryError } from '../../../src/routes/registry-error-handler.js';
 
 // The edge where errors become OCI error bodies: what a client sees for each kind of error.
@@ -34,6 +35,24 @@ describe('sendRegistryError', () => {
     expect(res.headers['retry-after']).toBe('7');
     expect(res.json()).toEqual({
       errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down', detail: { upstream: 'u' } }],
+    });
+  });
+
+  it('answers a pull a part it needs cannot serve as 503 UNAVAILABLE naming the part', async () => {
+    const res = await answerFor(
+      new PullUnavailableError('tag-history', 'the tag history store is unavailable (sqlite x)', {
+        store: 'sqlite x',
+      }),
+    );
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({
+      errors: [
+        {
+          code: 'UNAVAILABLE',
+          message: 'the tag history store is unavailable (sqlite x)',
+          detail: { store: 'sqlite x' },
+        },
+      ],
     });
   });
 

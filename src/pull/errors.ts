@@ -1,0 +1,24 @@
+/**
+ * Why a pull could not be answered, as the use cases say it; the route's error handler turns each into the OCI
+ * envelope (registry-error-handler.ts). Every one is a refusal to serve, never a reason to serve unjudged.
+ */
+export class PullUnavailableError extends Error {
+  constructor(
+    /** What was missing: the decision log (nothing is served unrecorded) or the tag history's store. */
+    readonly missing: 'decision-log' | 'tag-history',
+    message: string,
+    readonly detail?: Record<string, string>,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'PullUnavailableError';
+  }
+}
+
+/** The upstream named a digest pullgate cannot parse for a tag: nothing to fetch, judge or serve. */
+export class InvalidUpstreamDigestError extends Error {
+  constructor() {
+    super('upstream answered with an invalid digest');
+    this.name = 'InvalidUpstreamDigestError';
+  }
+}
