@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { parseChainedLine } from './chain.js';
-import { isErrno, listLogFiles, readFileLines } from './files.js';
+import { isErrno, listLogFiles, readAnchor, readFileLines } from './files.js';
 import { type AuditRecord, auditRecordSchema } from './record.js';
 import type { AuditLogger } from './writer.js';
 
@@ -11,6 +11,8 @@ export interface RecordIndex {
   deleteReplica(replica: string): Promise<void>;
   /** After a bulk load: brings the database's planner statistics up to date, where it keeps them. */
   refreshStatistics?(): Promise<void>;
+  /** Drops the replica's rows with a seq up to `through`: records retention deleted from the files. */
+  deleteThrough(replica: string, through: number): Promise<void>;
 }
 
 export interface AuditIndexerOptions {
@@ -49,6 +51,9 @@ export class AuditIndexer {
   private indexed: number | undefined;
   /** The queue was dropped (or has a gap): resume from the files. */
   private behind = true;
+  /** Retention deleted every record up to this seq from the files; `pruned` is how far the index followed. */
+  private pruneTo = 0;
+  private pruned = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
@@ -73,8 +78,23 @@ export class AuditIndexer {
     this.schedule(this.batchMs);
   };
 
-  /** Indexes what the files hold beyond the index (a crash's leftovers), then keeps feeding. */
+  /**
+   * For the writer's `onPruned`: retention deleted the files holding every record up to `through`, so their rows
+   * go too (the index never holds more than the log). Never throws, never waits; a store that refuses is asked again.
+   */
+  readonly prune = (through: number): void => {
+    if (this.closed || through <= this.pruneTo) return;
+    this.pruneTo = through;
+    this.schedule(this.batchMs);
+  };
+
+  /**
+   * Indexes what the files hold beyond the index (a crash's leftovers), drops the rows of records retention deleted
+   * while nobody was listening (at the log's open, before a crash, while the store was down), then keeps feeding.
+   */
   async start(): Promise<void> {
+    const anchor = await readAnchor(this.options.dir);
+    if (anchor !== undefined) this.prune(anchor.seq);
     await this.run();
   }
 
@@ -159,6 +179,13 @@ export class AuditIndexer {
       this.queue.splice(0, batch.length);
       this.indexed = batch[batch.length - 1]?.seq ?? this.indexed;
     }
+    // Last, so that rows a catch-up just read from a file retention deleted meanwhile go too.
+    const through = this.pruneTo;
+    if (through > this.pruned) {
+      await index.deleteThrough(replica, through);
+      this.pruned = through;
+      this.logger.info({ replica, through }, 'dropped the index rows of deleted decision log files');
+    }
   }
 
   /** Indexes every complete record in the files with a seq above the index's highest. */
@@ -184,7 +211,7 @@ export class AuditIndexer {
           // An unterminated last line is a write in progress: the live feed brings it once it is on disk.
           if (!line.terminated) break;
           const raw = parseChainedLine(line.text);
-          if (raw === undefined || raw.seq <= (this.indexed ?? 0)) continue;
+          if (raw === undefined || raw.seq <= (this.indexed ?? 0) || raw.seq <= this.pruneTo) continue;
           const parsed = auditRecordSchema.safeParse(raw);
           if (!parsed.success) continue;
           batch.push(parsed.data);

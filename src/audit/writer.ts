@@ -53,6 +53,11 @@ export interface AuditLogOptions {
    * Must not throw nor block: it runs on the write path.
    */
   onAppended?: (records: readonly AuditRecord[]) => void;
+  /**
+   * Told after retention deleted files: no record with a seq up to `through` (the anchor's) is kept any more (the
+   * decision index drops its rows for them). Must not throw nor block.
+   */
+  onPruned?: (through: number) => void;
 }
 
 /** What routes and services call: the real log, or the no-op one used when the log is turned off. */
@@ -154,6 +159,7 @@ export class AuditLog implements AuditSink {
   private readonly logger: AuditLogger;
   private readonly now: () => Date;
   private readonly onAppended: ((records: readonly AuditRecord[]) => void) | undefined;
+  private readonly onPruned: ((through: number) => void) | undefined;
 
   private head: ChainHead;
   private file: OpenFile | undefined;
@@ -175,6 +181,7 @@ export class AuditLog implements AuditSink {
     this.logger = options.logger ?? silentLogger;
     this.now = options.now ?? (() => new Date());
     this.onAppended = options.onAppended;
+    this.onPruned = options.onPruned;
     this.head = head;
     this.file = file;
   }
@@ -433,6 +440,7 @@ export class AuditLog implements AuditSink {
       await writeAnchor(this.dir, { v: 1, ...start, file: firstKept.name, time: this.now().toISOString() });
       for (const f of drop) await unlink(join(this.dir, f.name));
       await syncDir(this.dir);
+      this.onPruned?.(start.seq);
       this.logger.info(
         { deleted: drop.map((f) => f.name), anchor: firstKept.name },
         'deleted old audit log files',

@@ -42,6 +42,7 @@ export const auditPlugin = fp<{ config: Config }>(
       },
       logger: app.log,
       onAppended: (records) => indexer?.enqueue(records),
+      onPruned: (through) => indexer?.prune(through),
     });
     // The log drains first (its last records reach the indexer), then the indexer writes what it holds (hooks run
     // in reverse order).

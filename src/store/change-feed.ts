@@ -60,6 +60,8 @@ export async function openChangeFeed(options: ChangeFeedOptions): Promise<Change
   // One short-lived pool for publishing: the listening client is busy waiting.
   const publisher = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 5_000 });
   publisher.on('error', () => undefined);
+  // As the store's pool (open.ts): a client checked out when the server goes away must not crash the process.
+  publisher.on('connect', (client) => client.on('error', () => undefined));
 
   const listen = async (): Promise<void> => {
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });

@@ -132,6 +132,15 @@ export class DecisionIndex {
     }
   }
 
+  /** Drops one replica's rows with a seq up to `through` (a range of the primary key). */
+  async deleteThrough(replica: string, through: number): Promise<void> {
+    await this.db
+      .deleteFrom('decision_index')
+      .where('replica', '=', replica)
+      .where('seq', '<=', through)
+      .execute();
+  }
+
   /** Every replica's records, newest first (time, then replica, then seq), with `queryRecords`' filters. */
   async query(filters: RecordFilters = {}): Promise<IndexedPage> {
     const limit = filters.limit ?? DEFAULT_LIMIT;

@@ -109,6 +109,11 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     // An idle client that loses its connection emits 'error' on the pool; without a listener it would crash the
     // process. The next query gets a fresh connection.
     pool.on('error', () => undefined);
+    // A checked-out client has no pool listener (pg-pool removes it on acquire): PostgreSQL shutting down (57P01,
+    // "terminating connection due to administrator command") between two queries of a transaction, or before the
+    // first is sent, emits 'error' on the client itself and crashed the replica. The query in flight rejects on
+    // its own and the pool drops the broken client when it is released.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     dialect = 'sqlite';
