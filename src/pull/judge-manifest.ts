@@ -13,9 +13,7 @@ import {
 import { isImageConfigMediaType, isIndexMediaType, mediaType } from '../oci/media-types.js';
 import {
   type Decision,
-  type DecisionFinding,
   type DecisionKind,
-  decisionOf,
   type EvaluationContext,
   evaluate,
   evaluateUnavailable,
@@ -29,6 +27,7 @@ import { declaredBase } from '../policy/rules/index.js';
 import type { PolicySet } from '../policy/schema.js';
 import { scopeMatches } from '../policy/scope.js';
 import type { Route } from '../upstream/router.js';
+import { combineDecisions } from './combine.js';
 import type { PullFactsSource } from './pull-facts.js';
 import { type JudgedBase, PullRules, withPullFindings } from './pull-rules.js';
 import type { GateFinding, GateInput, ManifestGate, Verdict, VerdictException } from './verdict.js';
@@ -359,62 +358,15 @@ export function platformLabel(descriptor: Descriptor): string | undefined {
   return [p.os, p.architecture, p.variant].filter((s) => s !== undefined && s !== '').join('/');
 }
 
-function gateFinding(
-  f: DecisionFinding | (DecisionFinding & { exception?: ExceptionRef }),
-  platform?: string,
-): GateFinding {
-  return {
-    rule: f.rule,
-    ...(f.key === undefined ? {} : { key: f.key }),
-    message: f.message,
-    mode: f.mode,
-    ...(f.kind === undefined ? {} : { kind: f.kind }),
-    ...(platform === undefined ? {} : { platform }),
-    policy: f.policy,
-  };
-}
-
 /** One decision for the whole manifest: an index is refused if any platform is. */
 function combine(set: PolicySet, judged: readonly ImageJudgement[]): ManifestJudgement {
-  const findings: GateFinding[] = [];
-  const waived: GateFinding[] = [];
-  const applied = new Map<string, ExceptionRef>();
-  const expired = new Map<string, ExceptionRef>();
-  const names = new Set<string>();
-  for (const j of judged) {
-    for (const f of j.decision.findings) {
-      findings.push(gateFinding(f, j.platform));
-      if (f.expiredException !== undefined) expired.set(refId(f.expiredException), f.expiredException);
-    }
-    for (const f of j.decision.waived) {
-      waived.push({
-        rule: f.rule,
-        ...(f.key === undefined ? {} : { key: f.key }),
-        message: f.message,
-        ...(j.platform === undefined ? {} : { platform: j.platform }),
-        policy: f.exception.policy,
-      });
-    }
-    for (const e of j.decision.exceptionsApplied) applied.set(refId(e), e);
-    for (const e of j.decision.exceptionsExpired) expired.set(refId(e), e);
-    for (const n of j.decision.policyNames) names.add(n);
-  }
   return {
-    decision: decisionOf(findings.map((f) => ({ mode: f.mode ?? 'enforce' }))),
-    findings,
-    waived,
-    exceptionsApplied: [...applied.values()],
-    exceptionsExpired: [...expired.values()],
-    policyNames: [...names],
+    ...combineDecisions(judged),
     policyVersion: set.version,
     transient: judged.some((j) => j.transient),
     configs: judged.flatMap((j) => (j.config === undefined || j.config.refused ? [] : [j.config.digest])),
     bases: judged.flatMap((j) => (j.base === undefined ? [] : [j.base])),
   };
-}
-
-function refId(e: ExceptionRef): string {
-  return `${e.policy}#${e.index}`;
 }
 
 /**

@@ -1,12 +1,12 @@
 import { LRUCache } from 'lru-cache';
 import type { Decision, EvaluationContext } from '../policy/evaluate.js';
-import { decisionOf, evaluatePull, pullRulesInForce } from '../policy/evaluate.js';
-import type { ExceptionRef } from '../policy/exceptions.js';
+import { evaluatePull, pullRulesInForce } from '../policy/evaluate.js';
 import type { BaseState, DeclaredBase, ReferenceFacts } from '../policy/rules/index.js';
 import type { PolicySet } from '../policy/schema.js';
+import { combineDecisions } from './combine.js';
 import type { ManifestJudgement } from './judge-manifest.js';
 import type { PullFactsSource } from './pull-facts.js';
-import type { GateFinding, GateInput } from './verdict.js';
+import type { GateInput } from './verdict.js';
 
 /** A base an image manifest declares, as the gate found it (cached with the decision). */
 export interface JudgedBase {
@@ -130,53 +130,8 @@ export class PullRules {
   }
 }
 
-function gateFinding(f: Decision['findings'][number], platform: string | undefined): GateFinding {
-  return {
-    rule: f.rule,
-    message: f.message,
-    mode: f.mode,
-    ...(f.kind === undefined ? {} : { kind: f.kind }),
-    ...(platform === undefined ? {} : { platform }),
-    policy: f.policy,
-  };
-}
-
 /** The image decision with the pull rules' findings added; refused if either refuses. */
 export function withPullFindings(decided: ManifestJudgement, parts: readonly PullPart[]): ManifestJudgement {
   if (parts.length === 0) return decided;
-  const findings = [...decided.findings];
-  const waived = [...decided.waived];
-  const applied = new Map<string, ExceptionRef>(decided.exceptionsApplied.map((e) => [refId(e), e]));
-  const expired = new Map<string, ExceptionRef>(decided.exceptionsExpired.map((e) => [refId(e), e]));
-  const names = new Set(decided.policyNames);
-  for (const p of parts) {
-    for (const f of p.decision.findings) {
-      findings.push(gateFinding(f, p.platform));
-      if (f.expiredException !== undefined) expired.set(refId(f.expiredException), f.expiredException);
-    }
-    for (const f of p.decision.waived) {
-      waived.push({
-        rule: f.rule,
-        message: f.message,
-        ...(p.platform === undefined ? {} : { platform: p.platform }),
-        policy: f.exception.policy,
-      });
-    }
-    for (const e of p.decision.exceptionsApplied) applied.set(refId(e), e);
-    for (const e of p.decision.exceptionsExpired) expired.set(refId(e), e);
-    for (const n of p.decision.policyNames) names.add(n);
-  }
-  return {
-    ...decided,
-    decision: decisionOf(findings.map((f) => ({ mode: f.mode ?? 'enforce' }))),
-    findings,
-    waived,
-    exceptionsApplied: [...applied.values()],
-    exceptionsExpired: [...expired.values()],
-    policyNames: [...names],
-  };
-}
-
-function refId(e: ExceptionRef): string {
-  return `${e.policy}#${e.index}`;
+  return { ...decided, ...combineDecisions(parts, decided) };
 }
