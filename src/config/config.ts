@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
@@ -69,79 +69,93 @@ const fileSchema = z.strictObject({
   drainSeconds: seconds.optional(),
 });
 
-export interface UpstreamCredentials {
-  username: string;
-  password: string;
-}
-
-export interface UpstreamConfig {
+const upstreamConfigSchema = z.strictObject({
   /** Key clients use to reach it: `docker.io` for the default upstream, else the configured host. */
-  host: string;
+  host: z.string(),
   /**
    * How messages and alerts name it when that is not `host`: the default upstream by its own host (e.g.
    * `127.0.0.1:15001`) unless it is Docker Hub, so an operator is never told docker.io is down.
    */
-  name?: string;
-  url: string;
-  libraryPrefix: boolean;
-  tagTtlSeconds: number;
-  credentials: UpstreamCredentials | undefined;
-}
+  name: z.string().optional(),
+  url: z.string(),
+  libraryPrefix: z.boolean(),
+  tagTtlSeconds: z.number(),
+  credentials: z.strictObject({ username: z.string(), password: z.string() }).optional(),
+});
 
-export interface Config {
-  listen: { host: string; port: number };
-  defaultUpstream: UpstreamConfig;
-  upstreams: UpstreamConfig[];
-  dataDir: string;
-  policyDir: string;
-  databaseUrl: string | undefined;
+const millis = z.number().int().nonnegative();
+
+/**
+ * The resolved configuration, as the app reads it: the one description of its shape (`Config` is inferred from it).
+ * `loadConfig` assembles it from the environment and the file and checks the result against it.
+ */
+export const configSchema = z.strictObject({
+  listen: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65535) }),
+  defaultUpstream: upstreamConfigSchema,
+  upstreams: z.array(upstreamConfigSchema),
+  dataDir: z.string(),
+  policyDir: z.string(),
+  databaseUrl: z.string().optional(),
   /** Names this replica's records in the shared decision index (PULLGATE_REPLICA_ID, default the hostname). */
-  replicaId: string;
-  adminToken: string | undefined;
-  tagTtlSeconds: number;
-  logLevel: string;
-  htpasswdFile: string | undefined;
-  allowAnonymous: boolean;
-  cacheMaxBytes: number;
-  drainSeconds: number;
+  replicaId: z.string(),
+  adminToken: z.string().optional(),
+  tagTtlSeconds: z.number().nonnegative(),
+  logLevel: z.string(),
+  htpasswdFile: z.string().optional(),
+  allowAnonymous: z.boolean(),
+  cacheMaxBytes: z.number().nonnegative(),
+  drainSeconds: z.number().nonnegative(),
   /** Re-check tracked tags upstream every this many seconds (0 = off), with this many HEADs at once. */
-  watch: { intervalSeconds: number; concurrency: number };
+  watch: z.strictObject({
+    intervalSeconds: z.number().nonnegative(),
+    concurrency: z.number().int().positive(),
+  }),
   /** Refuse a denied manifest's HEAD with 403 too (default: the refusal comes on the GET, readable). */
-  denyOnHead: boolean;
+  denyOnHead: z.boolean(),
   /** Off only for benchmarks: images are then served unjudged. */
-  policyEnabled: boolean;
+  policyEnabled: z.boolean(),
   /** Start (and reload) with a policy directory that holds no policy file; off = that is an error. */
-  policyAllowEmpty: boolean;
-  audit: {
-    enabled: boolean;
-    maxFileBytes: number;
-    maxFileAgeMs: number;
-    retentionDays: number | undefined;
+  policyAllowEmpty: z.boolean(),
+  audit: z.strictObject({
+    enabled: z.boolean(),
+    maxFileBytes: z.number().positive(),
+    maxFileAgeMs: millis,
+    retentionDays: z.number().optional(),
     /** The log's identity in its checkpoints (and the signing key's name). */
-    origin: string;
+    origin: z.string(),
     /** From PULLGATE_AUDIT_SIGNING_KEY_FILE; undefined: checkpoints are written unsigned. */
-    signingKey: KeyObject | undefined;
+    signingKey: z.custom<KeyObject>((v) => v instanceof KeyObject).optional(),
     /** How often the checkpoint is brought up to date while records arrive. */
-    checkpointIntervalMs: number;
+    checkpointIntervalMs: millis,
     /** The least time between two `log.checkpoint` webhook events. */
-    checkpointWebhookIntervalMs: number;
+    checkpointWebhookIntervalMs: millis,
     /** How long records gather before one insert into the decision index. */
-    indexBatchMs: number;
-  };
+    indexBatchMs: millis,
+  }),
   /** Webhook receivers for tag-mutation alerts, from PULLGATE_WEBHOOKS (JSON: the URLs may hold tokens). */
-  webhooks: { url: string; format: 'json' | 'slack'; secret?: string | undefined }[];
+  webhooks: z.array(
+    z.strictObject({ url: z.string(), format: z.enum(['json', 'slack']), secret: z.string().optional() }),
+  ),
   /** PULLGATE_USERS_FILE: the console's named reviewers; without it nobody can log in to /ui/. */
-  usersFile: string | undefined;
+  usersFile: z.string().optional(),
   /** PULLGATE_PUBLIC_URL: how reviewers reach this server (links in notifications; https => Secure cookies). */
-  publicUrl: string | undefined;
+  publicUrl: z.string().optional(),
   /** Console sessions end after this much idle time or this age (PULLGATE_UI_IDLE_SECONDS / _MAX_SECONDS). */
-  session: { idleSeconds: number; maxSeconds: number };
+  session: z.strictObject({ idleSeconds: z.number().positive(), maxSeconds: z.number().positive() }),
   /** Login attempts allowed per client address and per name in a window (PULLGATE_UI_LOGIN_*). */
-  loginLimit: { perAddress: number; perName: number; windowSeconds: number };
-  manifestMaxBytes: number;
-  configMaxBytes: number;
-  upstreamTimeouts: { connectMs: number; headersMs: number; bodyMs: number };
-}
+  loginLimit: z.strictObject({
+    perAddress: z.number().int().positive(),
+    perName: z.number().int().positive(),
+    windowSeconds: z.number().positive(),
+  }),
+  manifestMaxBytes: z.number().int().positive(),
+  configMaxBytes: z.number().int().positive(),
+  upstreamTimeouts: z.strictObject({ connectMs: millis, headersMs: millis, bodyMs: millis }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type UpstreamConfig = z.infer<typeof upstreamConfigSchema>;
+export type UpstreamCredentials = NonNullable<UpstreamConfig['credentials']>;
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -398,7 +412,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     env.PULLGATE_REPLICA_ID ?? hostname(),
     where('PULLGATE_REPLICA_ID'),
   );
-  return {
+  const config: Config = {
     listen,
     defaultUpstream: {
       host: 'docker.io',
@@ -544,4 +558,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       bodyMs: upstreamTimeout(env, 'BODY', defaultUpstreamTimeouts.body),
     },
   };
+  // The assembled shape checked once against the schema the rest of pullgate reads (a field built wrong fails start-up
+  // here, naming the field, instead of misbehaving later).
+  const checked = configSchema.safeParse(config);
+  if (!checked.success) {
+    throw new ConfigError(
+      checked.error.issues.map((i) => `configuration ${i.path.join('.')}: ${i.message}`).join('\n'),
+    );
+  }
+  return checked.data;
 }
