@@ -233,7 +233,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDependencies)
 
       admin.get('/alerts', async (request: FastifyRequest) => {
         const q = parse(listQuery, request.query, 'query');
-        const rows = await deps.history.tags.listAlerts({
+        const rows = await deps.history.alerts.listAlerts({
           status: q.status,
           upstream: q.upstream,
           repository: q.repository,

@@ -77,7 +77,9 @@ function errorMessage(err: unknown): string {
  * the record (so replicas on one PostgreSQL share it); nothing here depends on what this process saw before.
  */
 export class TagHistory implements TagTracker {
-  readonly tags: TagStore;
+  private readonly tags: TagStore;
+  /** The alert queue and observations as the console and the admin API read them (the store stays private). */
+  readonly alerts: Pick<TagStore, 'listAlerts' | 'queue' | 'countByStatus' | 'alertPlaces' | 'observation'>;
   private readonly now: () => Date;
   private readonly descriptions = new Map<string, ImageDescription>();
   private readonly childrenKnown = new Set<string>();
@@ -88,6 +90,7 @@ export class TagHistory implements TagTracker {
 
   constructor(private readonly options: TagHistoryOptions) {
     this.tags = new TagStore(options.store.db);
+    this.alerts = this.tags;
     this.now = options.now ?? (() => new Date());
     this.repeatWindowMs = options.repeatWindowMs ?? 0;
   }

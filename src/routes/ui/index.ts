@@ -309,9 +309,9 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDependenc
           upstream: q.upstream,
         };
         const [rows, counts, places] = await Promise.all([
-          deps.history.tags.queue({ ...filter, limit: PAGE_SIZE, offset: (q.page - 1) * PAGE_SIZE }),
-          deps.history.tags.countByStatus(filter),
-          deps.history.tags.alertPlaces(),
+          deps.history.alerts.queue({ ...filter, limit: PAGE_SIZE, offset: (q.page - 1) * PAGE_SIZE }),
+          deps.history.alerts.countByStatus(filter),
+          deps.history.alerts.alertPlaces(),
         ]);
         return send(
           reply,
@@ -335,8 +335,8 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDependenc
         const alert = await deps.history.alert(id);
         if (alert === undefined) throw new ConsoleError(404, `Alert ${id} does not exist.`);
         const [oldSeen, newSeen] = await Promise.all([
-          deps.history.tags.observation(alert, alert.old.digest),
-          deps.history.tags.observation(alert, alert.new.digest),
+          deps.history.alerts.observation(alert, alert.old.digest),
+          deps.history.alerts.observation(alert, alert.new.digest),
         ]);
         const seen = (o: typeof oldSeen) =>
           o === undefined ? undefined : { firstSeen: o.first_seen, lastSeen: o.last_seen };
