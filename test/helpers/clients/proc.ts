@@ -4,8 +4,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
-// Process plumbing private to the client helpers: the shared test/helpers/proc.ts is written in
-// parallel by someone else, and the client helpers must not wait for it.
+import { atProcessExit, processAlive, waitUntil } from '../proc.js';
+
+// What the client helpers add to the shared process plumbing (../proc.ts): commands whose failure carries the
+// client's own stderr, daemons that log to a file stream, processes we did not spawn (dockerd's containerd), and
+// temp trees a crashed client may have left mounts in. The exit-time safety net and the waits are the shared ones.
 
 export interface RunResult {
   code: number;
@@ -92,7 +95,8 @@ export async function runOk(cmd: string, args: readonly string[], opts: RunOptio
 const liveGroups = new Set<number>();
 const livePids = new Set<number>();
 const liveDirs = new Set<string>();
-process.once('exit', () => {
+// The shared hook also runs on SIGTERM, which is how vitest ends its workers ('exit' alone would not run then).
+atProcessExit(() => {
   for (const pgid of liveGroups) {
     try {
       process.kill(-pgid, 'SIGKILL');
@@ -178,18 +182,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 
 /** True while `pid` runs; a zombie (exited, not yet reaped by whoever adopted it) counts as gone. */
 export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    // /proc/<pid>/stat: "pid (comm) state ..."; comm may contain spaces, so read after the last ')'.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
+  return processAlive(pid);
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
@@ -228,17 +221,12 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export async function waitFor(
+export function waitFor(
   what: string,
   check: () => Promise<boolean> | boolean,
   timeoutMs: number,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
+  return waitUntil(check, { what, timeoutMs });
 }
 
 /** A private temp dir; removeTree() it when done (it is also removed at process exit as a last resort). */
