@@ -29,6 +29,9 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve': {
+      // A process-wide GC setting for blob streaming, so it belongs to the process, not to a module (issue 16).
+      const { collectWhileStreaming } = await import('./cache/memory.js');
+      collectWhileStreaming();
       const { serve } = await import('./server.js');
       await serve();
       return -1;

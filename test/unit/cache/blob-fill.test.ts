@@ -1,0 +1,102 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BlobFill } from '../../../src/cache/blob-fill.js';
+import { waitUntil } from '../../helpers/proc.js';
+import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
+
+// The fill keeps only the most recent bytes in memory (issue 16); these tests drive it with an upstream body written
+// by hand, so a reader can be made to fall far behind that memory, or the upstream held just before its end.
+const blobBytes = 8 * 1024 * 1024;
+const chunkBytes = 64 * 1024;
+
+let dir: TempDir;
+beforeEach(async () => {
+  dir = await makeTempDir('blob-fill');
+});
+afterEach(async () => {
+  await dir?.cleanup();
+});
+
+function sha256(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+function startFill(digest: string, upstream: PassThrough, size: number): BlobFill {
+  const fill = new BlobFill(
+    digest,
+    join(dir.path, 'tmp'),
+    join(dir.path, 'final'),
+    () => {},
+    () => {},
+  );
+  void fill.run(async () => ({ size, body: upstream }));
+  return fill;
+}
+
+async function collect(reader: Readable, into: Buffer[]): Promise<Buffer> {
+  for await (const chunk of reader) into.push(chunk as Buffer);
+  return Buffer.concat(into);
+}
+
+/** Writes `bytes` in socket-sized chunks, waiting for the fill to take each (it pauses the body when behind). */
+async function send(upstream: PassThrough, bytes: Buffer): Promise<void> {
+  for (let at = 0; at < bytes.length; at += chunkBytes) {
+    if (!upstream.write(bytes.subarray(at, at + chunkBytes)))
+      await new Promise((r) => upstream.once('drain', r));
+  }
+}
+
+describe('BlobFill', () => {
+  it('gives a reader that joins far behind the fill the exact bytes, read back from the file', async () => {
+    const bytes = randomBytes(blobBytes);
+    const upstream = new PassThrough();
+    const fill = startFill(sha256(bytes), upstream, blobBytes);
+    const early = collect(fill.createReader(), []);
+    await send(upstream, bytes.subarray(0, 6 * 1024 * 1024));
+    await waitUntil(() => fill.written >= 6 * 1024 * 1024, { what: 'six MiB on disk' });
+    const late = collect(fill.createReader(), []);
+    await send(upstream, bytes.subarray(6 * 1024 * 1024));
+    upstream.end();
+    expect((await early).equals(bytes)).toBe(true);
+    expect((await late).equals(bytes)).toBe(true);
+    expect((await readFile(join(dir.path, 'final'))).equals(bytes)).toBe(true);
+  });
+
+  it('holds the last byte back until the upstream has ended and the digest is verified', async () => {
+    const bytes = randomBytes(1024 * 1024);
+    const upstream = new PassThrough();
+    const fill = startFill(sha256(bytes), upstream, bytes.length);
+    const got: Buffer[] = [];
+    const reader = fill.createReader();
+    const all = collect(reader, got);
+    await send(upstream, bytes);
+    await waitUntil(() => got.reduce((n, c) => n + c.length, 0) === bytes.length - 1, {
+      what: 'all but the last byte',
+    });
+    // Every byte is with the fill, but the upstream has not ended: the last one stays back.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got.reduce((n, c) => n + c.length, 0)).toBe(bytes.length - 1);
+    upstream.end();
+    expect((await all).equals(bytes)).toBe(true);
+  });
+
+  it('fails its readers on a digest mismatch and caches nothing', async () => {
+    const bytes = randomBytes(blobBytes);
+    const upstream = new PassThrough();
+    const fill = startFill(sha256(randomBytes(16)), upstream, blobBytes);
+    const got: Buffer[] = [];
+    const all = collect(fill.createReader(), got);
+    await send(upstream, bytes);
+    upstream.end();
+    await expect(all).rejects.toThrow();
+    expect(got.reduce((n, c) => n + c.length, 0)).toBeLessThan(blobBytes);
+    await expect(fill.ready).resolves.toBe(blobBytes);
+    expect(fill.failed).toBeDefined();
+    expect(existsSync(join(dir.path, 'final'))).toBe(false);
+    expect(existsSync(join(dir.path, 'tmp'))).toBe(false);
+  });
+});
