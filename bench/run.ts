@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--rounds N]
- *  [--only manifest,head,blobs,identical,skopeo,coalesce,decisions,head-index,manifest-on] [--decision-sizes N,N,N]
+ *  [--only manifest,head,blobs,cold,identical,skopeo,coalesce,decisions,head-index,manifest-on] [--decision-sizes N,N,N]
  *  [--profile manifest,head,head-policy,head-audit,blob-cold,blob-warm]`
  * `npm run bench -- --render [bench/results/latest.json]` re-renders a saved run's markdown.
  *
@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { run } from '../test/helpers/proc.js';
 import { startRegistry } from '../test/helpers/registry.js';
 import { makeTempDir } from '../test/helpers/tmp.js';
+import { coldPhase } from './lib/cold-phase.js';
 import { headIndexPhase, manifestOnPhase } from './lib/decision-phases.js';
 import { decisionQueryPhase, decisionQuerySettings } from './lib/decision-query.js';
 import {
@@ -36,6 +37,7 @@ const PHASES = [
   'manifest',
   'head',
   'blobs',
+  'cold',
   'identical',
   'skopeo',
   'coalesce',
@@ -201,6 +203,7 @@ async function main(): Promise<void> {
       }),
     );
     results.blobs = await phase('blobs', () => blobPhase(ctx));
+    results.cold = await phase('cold', () => coldPhase(ctx));
     results.identical = await phase('identical', () => identicalPullsPhase(ctx));
     results.skopeo = await phase('skopeo', () => skopeoPhase(ctx));
     results.coalesce = await phase('coalesce', () => coalescePhase(ctx));

@@ -1,3 +1,4 @@
+import { type ColdResults, renderCold } from './cold-phase.js';
 import type { HeadIndexResults, ManifestOnResults } from './decision-phases.js';
 import type { DecisionQueryResults } from './decision-query.js';
 import { renderDecisionQuery, renderHeadIndex, renderManifestOn } from './decision-report.js';
@@ -33,6 +34,7 @@ export interface BenchResults {
   manifest?: ManifestResults;
   head?: HeadResults;
   blobs?: BlobResults;
+  cold?: ColdResults;
   identical?: IdenticalPullResults;
   skopeo?: SkopeoResults;
   coalesce?: CoalesceRound[];
@@ -283,6 +285,12 @@ export function renderMarkdown(r: BenchResults): string {
         ok: rss1 < 150 * 1048576,
       },
     );
+  }
+
+  if (r.cold !== undefined) {
+    const cold = renderCold(r.cold);
+    sections.push(cold.section);
+    targets.push(...cold.targets);
   }
 
   if (r.identical !== undefined) {
