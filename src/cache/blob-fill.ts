@@ -21,40 +21,24 @@ export type OpenUpstreamBlob = (signal: AbortSignal) => Promise<UpstreamBlob>;
 
 type FillState = 'opening' | 'filling' | 'done' | 'failed';
 
-// A reader's buffer, and the size of its reads from the fill's file when it has fallen behind the memory window:
-// 64 KiB, the size of the socket reads the upstream chunks come in, so the malloc heap reuses one size of freed
-// chunk for both instead of fragmenting. Measured here (issue 16), one cold 256 MiB stream: peak RSS 110–116 MiB
-// over 4 rounds with 64 KiB, 108–159 MiB with 256 KiB, same speed.
+// The size of a read from the fill's file, and a reader's buffer: 64 KiB, the size of the socket reads the upstream
+// chunks come in, so the malloc heap reuses one size of freed chunk for both instead of fragmenting. Measured here,
+// one cold 512 MiB stream: 136–146 MiB peak over 9 rounds with 64 KiB, 137–154 MiB over 5 with 256 KiB, same speed.
 const readChunkBytes = 64 * 1024;
-// How much of the upstream may wait in memory for its file write: enough that the upstream socket keeps flowing
-// while a write is in flight, bounded so a fill's memory stays small whatever the blob size. Beyond it the upstream
-// is paused until the write lands.
+// How much of the upstream may wait in memory while a file write is in flight: enough that the upstream socket
+// keeps flowing during a write, bounded so a fill's memory stays small whatever the blob size.
 const pendingWriteBytes = 1024 * 1024;
-// The most recent bytes received, kept in memory (the upstream's own chunks, no copy) after they are written, so a
-// reader that keeps up with the upstream is handed them directly instead of reading them back from the file: no
-// thread-pool round trip per chunk, and no wait for the write (issue 16: a reader fed through the file stalled
-// on every write). A reader further behind than this reads the file.
-const windowBytes = 2 * 1024 * 1024;
-// IOV_MAX on Linux; a writev with more buffers fails with EINVAL.
-const maxWriteBuffers = 1024;
-
-interface WindowChunk {
-  offset: number;
-  bytes: Buffer;
-}
 
 /**
  * One upstream read of one blob, written to a temp file while it is hashed; every client that wants the blob
- * meanwhile reads it at its own pace: from the fill's memory window while it keeps up, from the temp file when it
- * falls behind. Only a verified fill is renamed into the cache. The last byte of a blob of known size is held back
- * from readers until the digest is verified, and a reader of a failed fill is destroyed: a client never completes a
- * transfer of wrong bytes.
+ * meanwhile reads that file as it grows, at its own pace. Only a verified fill is renamed into the cache. The
+ * last byte of a blob of known size is held back from readers until the digest is verified, and a reader of a
+ * failed fill is destroyed: a client never completes a transfer of wrong bytes.
  */
 export class BlobFill extends EventEmitter {
   readonly ready: Promise<number | undefined>;
-  /** Bytes on disk in the temp file. */
   written = 0;
-  /** Bytes received from the upstream and hashed (in the window, maybe not yet written). */
+  /** Bytes received from the upstream (hashed, maybe not yet written). */
   private received = 0;
   size: number | undefined;
   private state: FillState = 'opening';
@@ -63,8 +47,6 @@ export class BlobFill extends EventEmitter {
   private handle: FileHandle | undefined;
   private describeFailure: ((err: Error) => Error) | undefined;
   private readonly controller = new AbortController();
-  /** Received chunks in order, from the oldest still kept (see windowBytes) to the newest. */
-  private window: WindowChunk[] = [];
   private resolveReady!: (size: number | undefined) => void;
   private rejectReady!: (err: Error) => void;
 
@@ -111,7 +93,7 @@ export class BlobFill extends EventEmitter {
       this.resolveReady(upstream.size);
       await this.copy(upstream.body);
     } catch (err) {
-      await this.fail(toError(err));
+      await this.fail(err instanceof Error ? err : new Error(String(err)));
     } finally {
       this.onSettled();
       await this.maybeClose();
@@ -129,6 +111,7 @@ export class BlobFill extends EventEmitter {
       released = true;
       this.readers--;
       this.off('progress', wake);
+      this.off('chunk', onChunk);
       if (this.readers === 0 && (this.state === 'filling' || this.state === 'opening')) {
         // The last client left: nobody wants these bytes, so the upstream read stops (and nothing is cached).
         this.controller.abort(new Error('every client disconnected'));
@@ -152,6 +135,20 @@ export class BlobFill extends EventEmitter {
       void pump();
     };
     this.on('progress', wake);
+    // A reader that keeps up gets the upstream's chunks as they arrive, instead of reading them back from the
+    // file: half the copying and garbage on the cold path. One that falls behind (its buffer is full) catches up
+    // from the file at its own pace, and takes chunks again once it is level.
+    const onChunk = (chunk: Buffer, offset: number) => {
+      if (end !== undefined || pumping || reader.destroyed || offset !== position) return;
+      if (reader.readableLength >= readChunkBytes) return;
+      // The last byte of a blob of known size still waits for the digest (see available()).
+      const limit = this.size !== undefined ? this.size - 1 : Number.POSITIVE_INFINITY;
+      const take = Math.min(chunk.length, limit - offset);
+      if (take <= 0) return;
+      position += take;
+      reader.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+    };
+    this.on('chunk', onChunk);
     const pump = async () => {
       if (pumping || reader.destroyed) return;
       pumping = true;
@@ -168,30 +165,18 @@ export class BlobFill extends EventEmitter {
             release();
             return;
           }
-          const limit = Math.min(this.available(), last + 1);
-          if (position >= limit) return; // wait for 'progress'
-          // Handed over from memory (a view of the upstream's chunk, no copy) while the reader is in the window.
-          const kept = this.fromWindow(position, limit);
-          if (kept !== undefined) {
-            position += kept.length;
-            if (!reader.push(kept)) return;
-            continue;
-          }
-          // Behind the window: everything before it is on disk.
-          const handle = this.handle;
-          if (handle === undefined) return;
-          const length = Math.min(readChunkBytes, Math.min(limit, this.written) - position);
-          if (length <= 0) return;
+          const available = this.available();
+          if (position >= available || this.handle === undefined) return; // wait for 'progress'
+          const length = Math.min(readChunkBytes, available - position, last - position + 1);
           const buffer = Buffer.allocUnsafe(length);
-          const { bytesRead } = await handle.read(buffer, 0, length, position);
+          const { bytesRead } = await this.handle.read(buffer, 0, length, position);
           if (reader.destroyed) return;
-          if (bytesRead === 0) throw new Error('blob fill file is shorter than written');
           position += bytesRead;
           noteStreamed(bytesRead);
           if (!reader.push(bytesRead === length ? buffer : buffer.subarray(0, bytesRead))) return;
         }
       } catch (err) {
-        reader.destroy(toError(err));
+        reader.destroy(err instanceof Error ? err : new Error(String(err)));
       } finally {
         pumping = false;
       }
@@ -199,146 +184,77 @@ export class BlobFill extends EventEmitter {
     return reader;
   }
 
-  /** Bytes a reader may take now: all of a verified fill, else what is received, less the held-back last byte. */
+  /** Bytes a reader may take now: all of a verified fill, else what is written, less the held-back last byte. */
   private available(): number {
     if (this.state === 'done') return this.written;
-    if (this.size !== undefined) return Math.min(this.received, this.size - 1);
-    return this.received;
+    if (this.size !== undefined) return Math.min(this.written, this.size - 1);
+    return this.written;
   }
 
-  /** The kept bytes from `position` (up to `limit`, within one chunk), or undefined when it is before the window. */
-  private fromWindow(position: number, limit: number): Buffer | undefined {
-    const window = this.window;
-    const first = window[0];
-    if (first === undefined || position < first.offset) return undefined;
-    // Readers are nearly always near the newest chunk: search from the end.
-    for (let i = window.length - 1; i >= 0; i--) {
-      const chunk = window[i];
-      if (chunk === undefined || chunk.offset > position) continue;
-      const from = position - chunk.offset;
-      if (from >= chunk.bytes.length) return undefined;
-      const to = Math.min(chunk.bytes.length, limit - chunk.offset);
-      return from === 0 && to === chunk.bytes.length ? chunk.bytes : chunk.bytes.subarray(from, to);
-    }
-    return undefined;
-  }
-
-  /** Drops kept chunks that are written and older than windowBytes. */
-  private trimWindow(): void {
-    const window = this.window;
-    let drop = 0;
-    for (const chunk of window) {
-      const chunkEnd = chunk.offset + chunk.bytes.length;
-      if (chunkEnd > this.written || chunkEnd > this.received - windowBytes) break;
-      drop++;
-    }
-    if (drop > 0) window.splice(0, drop);
-  }
-
-  /**
-   * Reads the upstream body with 'data' events (no promise per chunk): each chunk is hashed, kept in the window for
-   * readers, and written with the others that arrived meanwhile in one writev, one write in flight. The upstream is
-   * paused while more than pendingWriteBytes wait for the disk.
-   */
-  private copy(body: Readable): Promise<void> {
+  private async copy(body: Readable): Promise<void> {
     const algorithm = this.digest.startsWith('sha512:') ? 'sha512' : 'sha256';
     const hash = createHash(algorithm);
     const handle = this.handle;
-    if (handle === undefined) return Promise.reject(new Error('fill has no file'));
-    return new Promise<void>((resolve, reject) => {
-      let writing = false;
-      let ended = false;
-      let settled = false;
-      let failure: Error | undefined;
-      const finish = (err: Error | undefined) => {
-        if (settled) return;
-        settled = true;
-        body.off('data', onData);
-        body.off('end', onEnd);
-        if (err !== undefined) {
-          // A body left paused would keep its connection; nobody reads it any more.
-          if (!body.destroyed) body.destroy();
-          reject(err);
-        } else resolve();
-      };
-      const fail = (err: Error) => {
-        failure ??= err;
-        // A write in flight settles first, so the file is never closed under it (an unhandled rejection).
-        if (!writing) finish(failure);
-      };
-      const commit = async () => {
-        if (this.size !== undefined && this.written !== this.size)
-          throw new Error('upstream blob was truncated');
-        const actual = `${algorithm}:${hash.digest('hex')}`;
-        if (actual !== this.digest) throw new DigestMismatchError(this.digest, actual);
-        await rename(this.tmpPath, this.finalPath);
-        this.state = 'done';
-        this.onCommitted(this.written);
-        this.emit('progress');
-      };
-      const write = () => {
-        if (writing || settled) return;
-        if (failure !== undefined) {
-          finish(failure);
-          return;
+    if (handle === undefined) throw new Error('fill has no file');
+    // Chunks that arrive while a write is in flight are written together with one writev (no copying into a
+    // bigger buffer), so a fast upstream is not held to one system call per network chunk.
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      let buffers = pending;
+      let left = pendingBytes;
+      pending = [];
+      pendingBytes = 0;
+      while (left > 0) {
+        const { bytesWritten } = await handle.writev(buffers, this.written);
+        this.written += bytesWritten;
+        left -= bytesWritten;
+        // A short write (rare: a signal, a nearly full disk) continues where it stopped.
+        if (left > 0) buffers = [Buffer.concat(buffers).subarray(bytesWritten)];
+      }
+      this.emit('progress');
+    };
+    let writing: Promise<void> = Promise.resolve();
+    try {
+      for await (const chunk of body) {
+        const buf = chunk as Buffer;
+        hash.update(buf);
+        noteStreamed(buf.length);
+        pending.push(buf);
+        pendingBytes += buf.length;
+        if (this.size !== undefined && this.written + pendingBytes > this.size) {
+          throw new Error('upstream sent more bytes than its Content-Length');
         }
-        if (this.written === this.received) {
-          if (ended) {
-            writing = true; // nothing else may start once the commit has
-            commit().then(
-              () => finish(undefined),
-              (err: unknown) => finish(toError(err)),
-            );
-          }
-          return;
+        const offset = this.received;
+        this.received += buf.length;
+        this.emit('chunk', buf, offset);
+        if (pendingBytes >= pendingWriteBytes) {
+          // Backpressure: at most one write in flight and pendingWriteBytes waiting, however fast the upstream.
+          await writing;
+          writing = flush();
+        } else {
+          writing = writing.then(flush);
         }
-        const buffers: Buffer[] = [];
-        let at = this.written;
-        for (const chunk of this.window) {
-          const chunkEnd = chunk.offset + chunk.bytes.length;
-          if (chunkEnd <= at) continue;
-          buffers.push(at > chunk.offset ? chunk.bytes.subarray(at - chunk.offset) : chunk.bytes);
-          at = chunkEnd;
-          if (buffers.length >= maxWriteBuffers) break;
-        }
-        writing = true;
-        // A short write (rare: a signal, a nearly full disk) continues where it stopped on the next round.
-        handle.writev(buffers, this.written).then(
-          ({ bytesWritten }) => {
-            writing = false;
-            this.written += bytesWritten;
-            this.trimWindow();
-            if (body.isPaused() && this.received - this.written < pendingWriteBytes) body.resume();
-            write();
-          },
-          (err: unknown) => {
-            writing = false;
-            fail(toError(err));
-          },
-        );
-      };
-      const onData = (chunk: Buffer) => {
-        if (failure !== undefined) return;
-        if (this.size !== undefined && this.received + chunk.length > this.size) {
-          fail(new Error('upstream sent more bytes than its Content-Length'));
-          return;
-        }
-        hash.update(chunk);
-        noteStreamed(chunk.length);
-        this.window.push({ offset: this.received, bytes: chunk });
-        this.received += chunk.length;
-        if (this.received - this.written >= pendingWriteBytes) body.pause();
-        write();
-        this.emit('progress');
-      };
-      const onEnd = () => {
-        ended = true;
-        write();
-      };
-      body.on('data', onData);
-      body.once('end', onEnd);
-      body.on('error', (err) => fail(err));
-    });
+        // A write that fails (ENOSPC) while the loop waits for the next chunk has nobody awaiting it yet: mark it
+        // handled here; the failure still reaches the fill through the next `await writing`.
+        writing.catch(() => undefined);
+      }
+      await writing;
+      await flush();
+    } catch (err) {
+      // A write already queued must settle before the file is closed, or it fails against a closed handle with
+      // nobody awaiting it (an unhandled rejection).
+      await writing.catch(() => undefined);
+      throw err;
+    }
+    if (this.size !== undefined && this.written !== this.size) throw new Error('upstream blob was truncated');
+    const actual = `${algorithm}:${hash.digest('hex')}`;
+    if (actual !== this.digest) throw new DigestMismatchError(this.digest, actual);
+    await rename(this.tmpPath, this.finalPath);
+    this.state = 'done';
+    this.onCommitted(this.written);
+    this.emit('progress');
   }
 
   private async fail(err: Error): Promise<void> {
@@ -346,7 +262,6 @@ export class BlobFill extends EventEmitter {
     const error = this.controller.signal.aborted ? err : (this.describeFailure?.(err) ?? err);
     this.error = error;
     this.state = 'failed';
-    this.window = [];
     this.rejectReady(error);
     this.emit('progress');
     await unlink(this.tmpPath).catch(() => {});
@@ -354,13 +269,8 @@ export class BlobFill extends EventEmitter {
 
   private async maybeClose(): Promise<void> {
     if (this.readers > 0 || this.state === 'opening' || this.state === 'filling') return;
-    this.window = [];
     const handle = this.handle;
     this.handle = undefined;
     await handle?.close().catch(() => {});
   }
-}
-
-function toError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }
