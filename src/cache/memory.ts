@@ -9,12 +9,13 @@ import { runInNewContext } from 'node:vm';
  * young-generation collection is asked for (with the young generation capped by `--max-semi-space-size=4`, see
  * package.json "start", a scavenge costs a fraction of a millisecond).
  *
- * Measured here (issue 16, 2 shared cores, one cold 256 MiB stream through a running pullgate, 4 interleaved rounds):
- * with these collections 145 MB/s, 3.9 CPU-s per GiB, peak RSS up to 159 MiB; without them 103 MB/s, 5.8 CPU-s per
- * GiB, peak up to 150 MiB (V8's own collections, driven by external memory, are full mark-compacts). Collecting
- * every 2 MiB instead raised the peak (more chunks outlive two scavenges and are promoted). The peak under load is
- * still bounded by when V8 frees the backing stores of dead buffers (see the issue's closing note), not by what is
- * live: the heap stays near 30 MB.
+ * Measured here, one cold 512 MiB stream: 16 MiB steps and V8's default young generation peak at 150–200 MiB, 4 MiB
+ * steps with the cap at 134–149 MiB, for about a tenth of cold single-stream speed. Again for issue 16 (2 shared
+ * cores, one cold 256 MiB stream through a running pullgate, 4 interleaved rounds, with the memory-window fill that
+ * was tried and reverted): with these collections 145 MB/s and 3.9 CPU-s per GiB, without them 103 MB/s and 5.8 CPU-s
+ * per GiB (V8's own collections, driven by external memory, are then full mark-compacts); every 2 MiB instead of 4
+ * raised the peak. What bounds the peak under load is when V8 frees dead buffers' backing stores, not what is live:
+ * the heap stays near 30 MB.
  *
  * Process-wide, so the process entry turns it on (`pullgate serve`, src/cli.ts); an app built in-process (tests)
  * streams without it.

@@ -8,8 +8,8 @@ import { BlobFill } from '../../../src/cache/blob-fill.js';
 import { waitUntil } from '../../helpers/proc.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
 
-// The fill keeps only the most recent bytes in memory (issue 16); these tests drive it with an upstream body written
-// by hand, so a reader can be made to fall far behind that memory, or the upstream held just before its end.
+// These tests drive the fill with an upstream body written by hand (issue 16's guarantees, whatever the fill's design):
+// a reader can be made to join far behind the upstream, or the upstream held just before its end.
 const blobBytes = 8 * 1024 * 1024;
 const chunkBytes = 64 * 1024;
 
