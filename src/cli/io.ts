@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 /** Where a command writes and reads: the process by default, buffers in tests. */
 export interface CliIo {
@@ -45,4 +46,31 @@ export function shippedPolicyDir(): string {
 export function defaultPolicyDir(env: NodeJS.ProcessEnv): string {
   const fromEnv = env.PULLGATE_POLICY_DIR;
   return fromEnv !== undefined && fromEnv !== '' ? resolve(fromEnv) : shippedPolicyDir();
+}
+
+/**
+ * The arguments of the offline store commands (`--data-dir DIR`, `--help`): the data directory they work on
+ * (default PULLGATE_DATA_DIR, then ./data), or the exit code to return at once (0 after --help, 2 on bad usage).
+ */
+export function dataDirArgs(
+  argv: string[],
+  command: string,
+  usage: string,
+): { dataDir: string } | { exit: number } {
+  let values: { 'data-dir'?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`pullgate ${command}: ${(err as Error).message}\n${usage}`);
+    return { exit: 2 };
+  }
+  if (values.help) {
+    process.stdout.write(usage);
+    return { exit: 0 };
+  }
+  return { dataDir: resolve(values['data-dir'] ?? process.env.PULLGATE_DATA_DIR ?? './data') };
 }

@@ -1,5 +1,5 @@
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { dataDirArgs } from './io.js';
 
 export const logReindexUsage = `usage: pullgate log reindex [--data-dir DIR]
 
@@ -11,21 +11,8 @@ Exit 0 when done, 1 when the store or the files cannot be read, 2 on bad usage.
 `;
 
 export async function runLogReindex(argv: string[]): Promise<number> {
-  let values: { 'data-dir'?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`pullgate log reindex: ${(err as Error).message}\n${logReindexUsage}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(logReindexUsage);
-    return 0;
-  }
+  const args = dataDirArgs(argv, 'log reindex', logReindexUsage);
+  if ('exit' in args) return args.exit;
   const [{ loadConfig, ConfigError }, { openStore }, { DecisionIndex }, { AuditIndexer }] = await Promise.all(
     [
       import('../config/config.js'),
@@ -34,7 +21,7 @@ export async function runLogReindex(argv: string[]): Promise<number> {
       import('../audit/indexer.js'),
     ],
   );
-  const dataDir = resolve(values['data-dir'] ?? process.env.PULLGATE_DATA_DIR ?? './data');
+  const { dataDir } = args;
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig({ ...process.env, PULLGATE_DATA_DIR: dataDir });

@@ -1,5 +1,4 @@
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { dataDirArgs } from './io.js';
 
 export const storeMigrateUsage = `usage: pullgate store migrate [--data-dir DIR]
 
@@ -11,23 +10,10 @@ Exit 0 when the schema is current, 1 when the store cannot be opened or migrated
 `;
 
 export async function runStoreMigrate(argv: string[]): Promise<number> {
-  let values: { 'data-dir'?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`pullgate store migrate: ${(err as Error).message}\n${storeMigrateUsage}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(storeMigrateUsage);
-    return 0;
-  }
+  const args = dataDirArgs(argv, 'store migrate', storeMigrateUsage);
+  if ('exit' in args) return args.exit;
   const { openStore } = await import('../store/open.js');
-  const dataDir = resolve(values['data-dir'] ?? process.env.PULLGATE_DATA_DIR ?? './data');
+  const { dataDir } = args;
   const url = process.env.PULLGATE_DATABASE_URL;
   try {
     const store = await openStore({ dataDir, databaseUrl: url === '' ? undefined : url, poolSize: 1 });

@@ -14,9 +14,9 @@ import { StoreUnavailableError } from '../store/open.js';
 import type { Role } from '../store/schema.js';
 import type { ReopenResult, ReviewResult } from '../store/tag-store.js';
 import type { TokenStore } from '../store/token-store.js';
-import type { AlertView } from '../tags/alert-view.js';
 import { toAlertView, type UpstreamNamer } from '../tags/alert-view.js';
 import type { TagHistory } from '../tags/history.js';
+import type { Review } from '../tags/record-review.js';
 
 export interface AdminDependencies {
   history: TagHistory;
@@ -35,13 +35,7 @@ export interface AdminDependencies {
   /** Upstream assumed when a history query gives a repository but no upstream. */
   defaultUpstream?: string;
   /** Records a review in the decision log; the review is only answered once this resolves. */
-  onReviewed?: (review: {
-    requestId: string;
-    alert: AlertView;
-    action: 'approve' | 'reject' | 'reopen';
-    reviewer: Principal;
-    reason: string;
-  }) => Promise<void>;
+  onReviewed?: (review: Review) => Promise<void>;
   /** Queries the decision log (`GET /admin/decisions`). */
   decisions?: (filters: DecisionFilters) => Promise<RecordPage<DecisionRecord>>;
   /** The decision log's latest checkpoint (`GET /admin/log/checkpoint`). */

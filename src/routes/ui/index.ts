@@ -17,8 +17,9 @@ import type { UsersDirectory } from '../../auth/users-directory.js';
 import type { PolicyStatus } from '../../plugins/policies.js';
 import type { SessionStore } from '../../store/session-store.js';
 import type { TokenStore } from '../../store/token-store.js';
-import { type AlertView, toAlertView } from '../../tags/alert-view.js';
+import { toAlertView } from '../../tags/alert-view.js';
 import type { TagHistory } from '../../tags/history.js';
+import type { Review } from '../../tags/record-review.js';
 import { alertPage } from './alert-page.js';
 import { decisionFilterNames, decisionPage, decisionsPage } from './decisions-page.js';
 import { historyPage } from './history-page.js';
@@ -40,13 +41,7 @@ export interface ConsoleDependencies {
   secureCookies: boolean;
   loginLimit: { perAddress: number; perName: number; windowSeconds: number };
   /** Records a review or reopen in the decision log; the answer waits for it. */
-  recordReview: (review: {
-    requestId: string;
-    alert: AlertView;
-    action: 'approve' | 'reject' | 'reopen';
-    reviewer: Principal;
-    reason: string;
-  }) => Promise<void>;
+  recordReview: (review: Review) => Promise<void>;
   decisions?: ((filters: DecisionFilters) => Promise<RecordPage<DecisionRecord>>) | undefined;
   /** One decision record by replica and seq (from the shared index: records of every replica). */
   decision?: ((replica: string, seq: number) => Promise<DecisionRecord | undefined>) | undefined;
