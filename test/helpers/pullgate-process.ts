@@ -60,3 +60,27 @@ export async function startPullgateProcess(options: StartPullgateProcessOptions)
     stop: () => daemon.stop(10_000),
   };
 }
+
+/**
+ * A fleet: one `pullgate serve` per id (in turn, so a start failure names its replica), each with its data dir
+ * `<root>/<id>` and its log in `root`, sharing `env` plus what `envFor` adds for one of them.
+ */
+export async function startReplicas(
+  ids: readonly string[],
+  root: string,
+  env: Record<string, string>,
+  envFor: (id: string) => Record<string, string> = () => ({}),
+): Promise<PullgateProcess[]> {
+  const replicas: PullgateProcess[] = [];
+  for (const id of ids) {
+    replicas.push(
+      await startPullgateProcess({
+        replica: id,
+        dataDir: join(root, id),
+        logDir: root,
+        env: { ...env, ...envFor(id) },
+      }),
+    );
+  }
+  return replicas;
+}

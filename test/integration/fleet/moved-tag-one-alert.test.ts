@@ -1,12 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ImageLayout, MEDIA_TYPE, pushImage, testImages } from '../../helpers/images.js';
 import { type Nginx, startNginx } from '../../helpers/nginx.js';
 import { type Postgres, startPostgres } from '../../helpers/postgres.js';
-import { type PullgateProcess, startPullgateProcess } from '../../helpers/pullgate-process.js';
+import { type PullgateProcess, startReplicas } from '../../helpers/pullgate-process.js';
 import { type Registry, startRegistry } from '../../helpers/registry.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
 
@@ -56,22 +55,15 @@ beforeAll(async () => {
   databaseUrl = await postgres.createDatabase();
   root = await makeTempDir('fleet-moved');
   receivers.push(await startReceiver(), await startReceiver());
-  for (const id of ['a', 'b', 'c']) {
-    replicas.push(
-      await startPullgateProcess({
-        replica: id,
-        dataDir: join(root.path, id),
-        logDir: root.path,
-        env: {
-          PULLGATE_UPSTREAM: upstream.url,
-          PULLGATE_DATABASE_URL: databaseUrl,
-          PULLGATE_ADMIN_TOKEN: token,
-          PULLGATE_TAG_TTL: '0',
-          PULLGATE_WEBHOOKS: JSON.stringify(receivers.map((r) => ({ url: r.url, format: 'json' }))),
-        },
-      }),
-    );
-  }
+  replicas.push(
+    ...(await startReplicas(['a', 'b', 'c'], root.path, {
+      PULLGATE_UPSTREAM: upstream.url,
+      PULLGATE_DATABASE_URL: databaseUrl,
+      PULLGATE_ADMIN_TOKEN: token,
+      PULLGATE_TAG_TTL: '0',
+      PULLGATE_WEBHOOKS: JSON.stringify(receivers.map((r) => ({ url: r.url, format: 'json' }))),
+    })),
+  );
   nginx = await startNginx(replicas.map((r) => r.host));
 }, 240_000);
 

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ImageLayout, MEDIA_TYPE, pushImage, testImages } from '../../helpers/images.js';
 import { type Nginx, startNginx } from '../../helpers/nginx.js';
 import { ociErrorCode, ociErrorProblem } from '../../helpers/oci-error-body.js';
 import { type Postgres, startPostgres } from '../../helpers/postgres.js';
 import { run } from '../../helpers/proc.js';
-import { type PullgateProcess, startPullgateProcess } from '../../helpers/pullgate-process.js';
+import { type PullgateProcess, startReplicas } from '../../helpers/pullgate-process.js';
 import { type Registry, startRegistry } from '../../helpers/registry.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
 
@@ -99,24 +98,19 @@ beforeAll(async () => {
   postgres = await startPostgres();
   const databaseUrl = await postgres.createDatabase();
   root = await makeTempDir('fleet-pg-restart');
-  for (const id of ['a', 'b', 'c']) {
-    replicas.push(
-      await startPullgateProcess({
-        replica: id,
-        dataDir: join(root.path, id),
-        logDir: root.path,
-        env: {
-          PULLGATE_UPSTREAM: upstream.url,
-          PULLGATE_DATABASE_URL: databaseUrl,
-          PULLGATE_ADMIN_TOKEN: token,
-          // c trusts a tag's resolution for ten minutes: only the change feed can make it look again sooner.
-          PULLGATE_TAG_TTL: id === 'c' ? '600' : '0',
-          // a's records wait five seconds for their batch insert: the outage finds acknowledged ones not yet indexed.
-          PULLGATE_AUDIT_INDEX_BATCH_MS: id === 'a' ? '5000' : '200',
-        },
+  replicas.push(
+    ...(await startReplicas(
+      ['a', 'b', 'c'],
+      root.path,
+      { PULLGATE_UPSTREAM: upstream.url, PULLGATE_DATABASE_URL: databaseUrl, PULLGATE_ADMIN_TOKEN: token },
+      (id) => ({
+        // c trusts a tag's resolution for ten minutes: only the change feed can make it look again sooner.
+        PULLGATE_TAG_TTL: id === 'c' ? '600' : '0',
+        // a's records wait five seconds for their batch insert: the outage finds acknowledged ones not yet indexed.
+        PULLGATE_AUDIT_INDEX_BATCH_MS: id === 'a' ? '5000' : '200',
       }),
-    );
-  }
+    )),
+  );
   nginx = await startNginx(replicas.map((r) => r.host));
   // The tag is approved everywhere (c remembers its resolution), then moves upstream: a fully qualified tag that
   // moved is pinned to the approved digest, with an alert open.
