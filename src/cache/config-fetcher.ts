@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { matchesDigest } from '../oci/digest.js';
 import { fetchVerified } from '../upstream/fetch-verified.js';
-import type { Route } from '../upstream/router.js';
+import type { UpstreamRepository } from '../upstream/router.js';
 import type { BlobStore } from './blob-store.js';
 
 /**
@@ -35,7 +35,7 @@ export class ConfigFetcher {
     this.pending.delete(digest);
   }
 
-  async fetch(route: Route, digest: string, signal: AbortSignal): Promise<Buffer> {
+  async fetch(route: UpstreamRepository, digest: string, signal: AbortSignal): Promise<Buffer> {
     const cached = await this.fromCache(digest);
     if (cached !== undefined) return cached;
     const { bytes } = await fetchVerified(route, {

@@ -9,7 +9,7 @@ export type { ManifestBytes };
 import { baseMediaType, isImageManifestMediaType, isIndexMediaType } from '../oci/media-types.js';
 import { declaredLength, firstHeader, requireOk } from '../upstream/client.js';
 import { fetchVerified } from '../upstream/fetch-verified.js';
-import type { Route } from '../upstream/router.js';
+import type { UpstreamRepository } from '../upstream/router.js';
 import { Coalescer } from './coalesce.js';
 import type { ManifestCache } from './manifest-cache.js';
 
@@ -64,7 +64,12 @@ export class ManifestService {
     this.lastKnown.clear();
   }
 
-  async resolveTag(route: Route, tag: string, accept: string, signal?: AbortSignal): Promise<TagResolution> {
+  async resolveTag(
+    route: UpstreamRepository,
+    tag: string,
+    accept: string,
+    signal?: AbortSignal,
+  ): Promise<TagResolution> {
     const key = `${route.upstream.host}/${route.repository}:${tag}|${accept}`;
     const windowed = this.tagWindow.get(key);
     if (windowed !== undefined) return { ...windowed, source: 'window' };
@@ -91,13 +96,13 @@ export class ManifestService {
   }
 
   /** Forgets the window for a tag, so the next request asks the upstream (used after a review). */
-  forgetTag(route: Route, tag: string): void {
+  forgetTag(route: UpstreamRepository, tag: string): void {
     const prefix = `${route.upstream.host}/${route.repository}:${tag}|`;
     for (const key of [...this.tagWindow.keys()]) if (key.startsWith(prefix)) this.tagWindow.delete(key);
   }
 
   async getByDigest(
-    route: Route,
+    route: UpstreamRepository,
     digest: Digest,
     accept: string,
     signal?: AbortSignal,
@@ -118,7 +123,7 @@ export class ManifestService {
    * with its Retry-After) reach the caller. The watcher uses it; clients go through resolveTag.
    */
   async resolveTagUpstream(
-    route: Route,
+    route: UpstreamRepository,
     tag: string,
     accept: string,
     signal: AbortSignal,
@@ -127,7 +132,7 @@ export class ManifestService {
   }
 
   private async headTag(
-    route: Route,
+    route: UpstreamRepository,
     tag: string,
     accept: string,
     signal: AbortSignal,
@@ -165,7 +170,7 @@ export class ManifestService {
   }
 
   private async fetchManifest(
-    route: Route,
+    route: UpstreamRepository,
     reference: string,
     accept: string,
     signal: AbortSignal,

@@ -6,7 +6,7 @@ import { type Descriptor, parseManifest, platformImages } from '../oci/manifest.
 import { defaultManifestAccept, isImageConfigMediaType, isIndexMediaType } from '../oci/media-types.js';
 import { isValidRepositoryName, isValidTag } from '../oci/reference.js';
 import { UpstreamClient } from '../upstream/client.js';
-import type { Route } from '../upstream/router.js';
+import type { UpstreamRepository } from '../upstream/router.js';
 
 /** An image reference as `docker pull` takes it: `[host[:port]/]repository[:tag][@digest]`. */
 export interface ImageReference {
@@ -80,7 +80,7 @@ const CONFIG_MAX = 8 * 1024 * 1024;
 function oneOffRoute(
   ref: ImageReference,
   options: { insecure: boolean; credentials?: { username: string; password: string } | undefined },
-): { client: UpstreamClient; route: Route; manifests: ManifestService } {
+): { client: UpstreamClient; route: UpstreamRepository; manifests: ManifestService } {
   const url =
     ref.host === DOCKER_HUB
       ? 'https://registry-1.docker.io'

@@ -12,7 +12,7 @@ import { header } from '../oci/headers.js';
 import { parseRange } from '../oci/range.js';
 import { declaredLength, requireOk } from '../upstream/client.js';
 import { mapTransportError } from '../upstream/errors.js';
-import type { Route } from '../upstream/router.js';
+import type { UpstreamRepository } from '../upstream/router.js';
 import type { ConfigScreen, ScreenClient, ScreenVerdict } from './config-screen.js';
 
 export interface BlobAnswer {
@@ -61,7 +61,11 @@ export class BlobService {
     this.screenMaxBytes = options.screenMaxBytes ?? 8 * 1024 * 1024;
   }
 
-  async head(route: Route, digest: Digest, signal: AbortSignal): Promise<{ size: number | undefined }> {
+  async head(
+    route: UpstreamRepository,
+    digest: Digest,
+    signal: AbortSignal,
+  ): Promise<{ size: number | undefined }> {
     const cached = this.store.lookup(digest.value);
     if (cached !== undefined) return { size: cached.size };
     const res = await route.upstream.request({
@@ -77,7 +81,7 @@ export class BlobService {
   }
 
   async get(
-    route: Route,
+    route: UpstreamRepository,
     digest: Digest,
     rangeHeader: string | undefined,
     signal: AbortSignal,
@@ -142,7 +146,7 @@ export class BlobService {
    * and each request judges the bytes for its own client.
    */
   private async screenForCache(
-    route: Route,
+    route: UpstreamRepository,
     digest: Digest,
     body: Readable,
     size: number | undefined,
@@ -171,7 +175,7 @@ export class BlobService {
 
   /** A blob held back from the cache, judged for this client: refused, or served from memory and not kept. */
   private async screenedAnswer(
-    route: Route,
+    route: UpstreamRepository,
     digest: Digest,
     held: ScreenedBlob,
     rangeHeader: string | undefined,
@@ -225,7 +229,7 @@ export class BlobService {
   }
 
   private async fromCache(
-    route: Route,
+    route: UpstreamRepository,
     digestOfBlob: Digest,
     rangeHeader: string | undefined,
     client: ScreenClient,

@@ -2,7 +2,7 @@ import { evaluateStrictest, resolveStrictest, SCREENED_RULE_IDS } from '../polic
 import { configDocumentFacts } from '../policy/facts.js';
 import type { PolicySet } from '../policy/schema.js';
 import type { ConfigAllowanceKey, ConfigAllowanceStore } from '../store/config-allowances.js';
-import type { Route } from '../upstream/router.js';
+import type { UpstreamRepository } from '../upstream/router.js';
 
 /** Who asks for a blob, as policy scopes see a client. */
 export interface ScreenClient {
@@ -63,7 +63,12 @@ export class ConfigScreen {
    * Records that the gate allowed this config for this client (awaited, so another replica that gets the config
    * request a moment later finds it). A failure to record only means the strict reading applies later.
    */
-  async allow(route: Route, digest: string, client: ScreenClient, policyVersion: string): Promise<void> {
+  async allow(
+    route: UpstreamRepository,
+    digest: string,
+    client: ScreenClient,
+    policyVersion: string,
+  ): Promise<void> {
     const key = allowance(route, digest, client, policyVersion);
     const memoryKey = allowanceKey(key);
     if (this.allowed.has(memoryKey)) return;
@@ -81,7 +86,7 @@ export class ConfigScreen {
    * bytes may be written to the shared cache, where any client could then read them).
    */
   async screen(
-    route: Route,
+    route: UpstreamRepository,
     digest: string,
     bytes: Uint8Array,
     client: ScreenClient | undefined,
@@ -105,7 +110,7 @@ export class ConfigScreen {
    * it cannot judge: refused wherever the strictest reading enforces an image rule (fail closed), passed where
    * every rule is off or audited.
    */
-  tooLargeToJudge(route: Route, client: ScreenClient | undefined, limit: number): ScreenVerdict {
+  tooLargeToJudge(route: UpstreamRepository, client: ScreenClient | undefined, limit: number): ScreenVerdict {
     const set = this.options.policies();
     if (set === undefined) return PASS;
     const rules = resolveStrictest(
@@ -135,7 +140,7 @@ export class ConfigScreen {
 
   private judge(
     set: PolicySet,
-    route: Route,
+    route: UpstreamRepository,
     digest: string,
     bytes: Uint8Array,
     client: ScreenClient | undefined,
@@ -174,7 +179,7 @@ export class ConfigScreen {
   }
 
   private async isAllowed(
-    route: Route,
+    route: UpstreamRepository,
     digest: string,
     client: ScreenClient,
     policyVersion: string,
@@ -213,7 +218,7 @@ export class ConfigScreen {
 }
 
 function allowance(
-  route: Route,
+  route: UpstreamRepository,
   digest: string,
   client: ScreenClient,
   policyVersion: string,

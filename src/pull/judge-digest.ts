@@ -1,7 +1,7 @@
 import type { ManifestService } from '../cache/manifest-service.js';
 import { parseDigest } from '../oci/digest.js';
 import { defaultManifestAccept } from '../oci/media-types.js';
-import type { Route } from '../upstream/router.js';
+import type { UpstreamRepository } from '../upstream/router.js';
 import type { ManifestGate } from './verdict.js';
 
 /** A tag-mutation alert's summary of what the policies say about the tag's new digest. */
@@ -16,7 +16,7 @@ export interface DigestJudgement {
  */
 export async function judgeDigest(
   deps: { manifests: Pick<ManifestService, 'getByDigest'>; gate: () => ManifestGate },
-  route: Route,
+  route: UpstreamRepository,
   digest: string,
   signal: AbortSignal,
 ): Promise<DigestJudgement | undefined> {

@@ -26,7 +26,7 @@ import type { PolicyEngine } from '../policy/loader/engine.js';
 import { declaredBase } from '../policy/rules/index.js';
 import type { PolicySet } from '../policy/schema.js';
 import { scopeMatches } from '../policy/scope.js';
-import type { Route } from '../upstream/router.js';
+import type { UpstreamRepository } from '../upstream/router.js';
 import { combineDecisions } from './combine.js';
 import type { PullFactsSource } from './pull-facts.js';
 import { type JudgedBase, PullRules, withPullFindings } from './pull-rules.js';
@@ -43,7 +43,7 @@ export interface PolicyGateDependencies {
    * config to that client by digest even where the strictest reading of the policies (tag unknown) refuses it.
    */
   allowConfig?: (
-    route: Route,
+    route: UpstreamRepository,
     configDigest: string,
     client: GateInput['client'],
     policyVersion: string,
@@ -175,7 +175,7 @@ export class PolicyGate implements ManifestGate {
   private async judgeManifest(
     set: PolicySet,
     context: EvaluationContext,
-    route: Route,
+    route: UpstreamRepository,
     manifest: ManifestBytes,
     signal: AbortSignal,
   ): Promise<ManifestJudgement> {
@@ -196,7 +196,7 @@ export class PolicyGate implements ManifestGate {
   private async judgeParsed(
     set: PolicySet,
     context: EvaluationContext,
-    route: Route,
+    route: UpstreamRepository,
     parsed: ParsedManifest,
     signal: AbortSignal,
     depth: number,
@@ -228,7 +228,7 @@ export class PolicyGate implements ManifestGate {
   private async judgeChild(
     set: PolicySet,
     context: EvaluationContext,
-    route: Route,
+    route: UpstreamRepository,
     child: Descriptor,
     signal: AbortSignal,
     depth: number,
@@ -265,7 +265,7 @@ export class PolicyGate implements ManifestGate {
   private async judgeImage(
     set: PolicySet,
     context: EvaluationContext,
-    route: Route,
+    route: UpstreamRepository,
     manifest: ImageManifest,
     signal: AbortSignal,
     platform: string | undefined,

@@ -1,11 +1,11 @@
 import type { Digest } from '../oci/digest.js';
-import type { Route } from '../upstream/router.js';
+import type { UpstreamRepository } from '../upstream/router.js';
 import { type BlobAnswer, BlobRefusedError, type BlobService } from './blob-service.js';
 import type { DecisionRecorder } from './record-decision.js';
 
 export interface BlobPull {
   requestId: string;
-  route: Route;
+  route: UpstreamRepository;
   digest: Digest;
   /** The client's Range header, as sent. */
   range: string | undefined;

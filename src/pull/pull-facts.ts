@@ -4,7 +4,7 @@ import { parseImageReference } from '../cli/image-source.js';
 import type { Approval, BaseState, DeclaredBase, ReferenceFacts } from '../policy/rules/index.js';
 import type { AlertRow, TagObservationRow } from '../store/schema.js';
 import type { TagKey, TagStore } from '../store/tag-store.js';
-import type { Route } from '../upstream/router.js';
+import type { UpstreamRepository } from '../upstream/router.js';
 
 type Tags = Pick<
   TagStore,
@@ -18,15 +18,20 @@ export interface PullFactsDependencies {
    * The route to a base image's repository on the registry its name names (`docker.io`, `ghcr.io`): the same
    * router the pulls use. Throws for a registry pullgate does not proxy.
    */
-  route: (host: string, repository: string) => Route;
+  route: (host: string, repository: string) => UpstreamRepository;
   /** One fresh resolution of a tag at its upstream: a HEAD, never a pull. */
   resolveUpstream: (
-    route: Route,
+    route: UpstreamRepository,
     tag: string,
     signal: AbortSignal,
   ) => Promise<{ digest: string; mediaType: string }>;
   /** The platform manifests of an index (its manifest only), for a base tag that points to an index. */
-  indexChildren: (route: Route, digest: string, mediaType: string, signal: AbortSignal) => Promise<string[]>;
+  indexChildren: (
+    route: UpstreamRepository,
+    digest: string,
+    mediaType: string,
+    signal: AbortSignal,
+  ) => Promise<string[]>;
   /** How long an upstream answer about a base tag is reused. Default 600 s. */
   upstreamCacheSeconds?: number;
   /** At most this many upstream HEADs for base tags per upstream per minute. Default 30. */
@@ -123,7 +128,7 @@ export class PullFactsSource {
     if (ref === undefined) return { kind: 'unknown', why: 'the base name is not an image reference' };
     if (ref.tag === undefined) return { kind: 'untagged' };
     const tag = ref.tag;
-    let route: Route;
+    let route: UpstreamRepository;
     try {
       route = this.deps.route(ref.host, ref.repository);
     } catch {
@@ -177,7 +182,11 @@ export class PullFactsSource {
     return (await this.tags().reviews(approved.id)).find((r) => r.action === 'approve')?.reviewer;
   }
 
-  private async upstreamAnswer(route: Route, tag: string, signal: AbortSignal): Promise<UpstreamAnswer> {
+  private async upstreamAnswer(
+    route: UpstreamRepository,
+    tag: string,
+    signal: AbortSignal,
+  ): Promise<UpstreamAnswer> {
     const key = `${route.upstream.host}/${route.repository}:${tag}`;
     const ttlMs = (this.deps.upstreamCacheSeconds ?? 600) * 1000;
     const known = this.answers.get(key);

@@ -5,7 +5,7 @@ import { RegistryError } from '../oci/errors.js';
 import { defaultManifestAccept, mediaType } from '../oci/media-types.js';
 import { type Reference, referenceString } from '../oci/reference.js';
 import type { TagEvent, TagObservation, TagTracker } from '../tags/tracker.js';
-import type { Route } from '../upstream/router.js';
+import type { UpstreamRepository } from '../upstream/router.js';
 import { InvalidUpstreamDigestError, PullUnavailableError } from './errors.js';
 import type { DecisionRecorder } from './record-decision.js';
 import type { ManifestGate, Verdict } from './verdict.js';
@@ -24,7 +24,7 @@ export interface PullManifestDependencies {
 
 export interface ManifestPull {
   requestId: string;
-  route: Route;
+  route: UpstreamRepository;
   /** The repository name as the client wrote it. */
   name: string;
   reference: Reference;

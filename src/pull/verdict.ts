@@ -1,6 +1,6 @@
 import type { ManifestBytes } from '../oci/manifest.js';
 import type { Reference } from '../oci/reference.js';
-import type { Route } from '../upstream/router.js';
+import type { UpstreamRepository } from '../upstream/router.js';
 
 export interface GateFinding {
   rule: string;
@@ -45,7 +45,7 @@ export type Verdict =
   | { kind: 'deny'; findings: GateFinding[]; message: string; policy?: VerdictPolicy };
 
 export interface GateInput {
-  route: Route;
+  route: UpstreamRepository;
   /** The repository name as the client wrote it. */
   name: string;
   reference: Reference;

@@ -8,7 +8,7 @@ import type { BlobService } from '../pull/blob-service.js';
 import { pullBlob } from '../pull/pull-blob.js';
 import { type PulledManifest, type PullManifestDependencies, pullManifest } from '../pull/pull-manifest.js';
 import { firstHeader, requireOk } from '../upstream/client.js';
-import type { Route, UpstreamRouter } from '../upstream/router.js';
+import type { UpstreamRepository, UpstreamRouter } from '../upstream/router.js';
 import { sendRegistryError } from './registry-error-handler.js';
 import { clientSignal } from './request-signal.js';
 
@@ -183,7 +183,7 @@ function describeManifest(reply: FastifyReply, manifest: ManifestBytes): Fastify
  */
 async function passThroughListing(
   listing: 'tags/list' | `referrers/${string}`,
-  route: Route,
+  route: UpstreamRepository,
   name: string,
   request: FastifyRequest<{ Querystring: Query }>,
   reply: FastifyReply,

@@ -4,7 +4,7 @@ import type { ManifestService } from '../cache/manifest-service.js';
 import { parseDigest } from '../oci/digest.js';
 import { type Descriptor, parseManifest, platformImages } from '../oci/manifest.js';
 import { defaultManifestAccept } from '../oci/media-types.js';
-import type { Route } from '../upstream/router.js';
+import type { UpstreamRepository } from '../upstream/router.js';
 import {
   describePlatform,
   type EnvHasher,
@@ -14,7 +14,11 @@ import {
 } from './description.js';
 
 /** Fetches and describes an image by digest, for history (index children) and for alert diffs. */
-export type Describe = (route: Route, digest: string, signal: AbortSignal) => Promise<ImageDescription>;
+export type Describe = (
+  route: UpstreamRepository,
+  digest: string,
+  signal: AbortSignal,
+) => Promise<ImageDescription>;
 
 export interface DescriberOptions {
   manifests: Pick<ManifestService, 'getByDigest'>;
@@ -38,14 +42,14 @@ export function createDescriber(options: DescriberOptions): Describe {
   const hashEnv = envHasher(options.envKey);
   const maxPlatforms = options.maxPlatforms ?? 16;
 
-  const manifestBytes = async (route: Route, digest: string, signal: AbortSignal) => {
+  const manifestBytes = async (route: UpstreamRepository, digest: string, signal: AbortSignal) => {
     const parsed = parseDigest(digest);
     if (parsed === undefined) throw new Error(`invalid digest ${digest.slice(0, 80)}`);
     return options.manifests.getByDigest(route, parsed, defaultManifestAccept, signal);
   };
 
   const describeImage = async (
-    route: Route,
+    route: UpstreamRepository,
     descriptor: Pick<Descriptor, 'digest' | 'platform'>,
     signal: AbortSignal,
     indexAnnotations: Record<string, string> | undefined,

@@ -9,7 +9,7 @@ import {
   type TagKey,
   TagStore,
 } from '../store/tag-store.js';
-import type { Route } from '../upstream/router.js';
+import type { UpstreamRepository } from '../upstream/router.js';
 import { type AlertView, toAlertView, type UpstreamNamer } from './alert-view.js';
 import { classifyObservation, type KnownDigest } from './classify-observation.js';
 import type { Describe } from './describer.js';
@@ -27,7 +27,7 @@ export interface TagHistoryOptions {
   /** Webhook receivers: an opened alert is enqueued for each in the same transaction. */
   receivers?: readonly OutboxReceiver[];
   /** The policy decision for a digest, recorded on the alert (a JSON-able summary). */
-  policyDecision?: (route: Route, digest: string, signal: AbortSignal) => Promise<unknown>;
+  policyDecision?: (route: UpstreamRepository, digest: string, signal: AbortSignal) => Promise<unknown>;
   /** Called after this process opened an alert (e.g. to wake the notifier). */
   onAlertOpened?: (alert: AlertView) => void;
   /** Called after this process reviewed or reopened an alert, whose webhook events are then queued. */
@@ -328,7 +328,11 @@ export class TagHistory implements TagTracker {
   }
 
   /** Records an index's platform manifests once; returns them. */
-  private async ensureChildren(route: Route, digest: string, signal: AbortSignal): Promise<Set<string>> {
+  private async ensureChildren(
+    route: UpstreamRepository,
+    digest: string,
+    signal: AbortSignal,
+  ): Promise<Set<string>> {
     if (!this.childrenKnown.has(digest)) {
       const known = await this.tags.children(digest);
       if (known.length > 0) {
@@ -351,7 +355,11 @@ export class TagHistory implements TagTracker {
     return new Set((await this.tags.children(digest)).map((c) => c.child_digest));
   }
 
-  private async description(route: Route, digest: string, signal: AbortSignal): Promise<ImageDescription> {
+  private async description(
+    route: UpstreamRepository,
+    digest: string,
+    signal: AbortSignal,
+  ): Promise<ImageDescription> {
     const cacheKey = `${route.upstream.host}/${route.repository}@${digest}`;
     const hit = this.descriptions.get(cacheKey);
     if (hit !== undefined) return hit;

@@ -1,8 +1,8 @@
-import type { Route } from '../upstream/router.js';
+import type { UpstreamRepository } from '../upstream/router.js';
 
 /** One resolution of a tag, as the proxy just learned it (from the upstream, the tag window, or stale). */
 export interface TagObservation {
-  route: Route;
+  route: UpstreamRepository;
   /** Repository name as the client wrote it (before routing). */
   name: string;
   tag: string;

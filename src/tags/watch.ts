@@ -5,7 +5,7 @@ import { defaultManifestAccept } from '../oci/media-types.js';
 import type { Store } from '../store/open.js';
 import { type TagKey, TagStore, type WatchedTag } from '../store/tag-store.js';
 import { isAbortError } from '../upstream/errors.js';
-import type { Route } from '../upstream/router.js';
+import type { UpstreamRepository } from '../upstream/router.js';
 import type { TagDecision, TagTracker } from './tracker.js';
 import {
   type Backoff,
@@ -24,7 +24,11 @@ export interface WatchResolution {
   mediaType: string;
 }
 
-export type WatchResolve = (route: Route, tag: string, signal: AbortSignal) => Promise<WatchResolution>;
+export type WatchResolve = (
+  route: UpstreamRepository,
+  tag: string,
+  signal: AbortSignal,
+) => Promise<WatchResolution>;
 
 export interface WatchPassResult {
   /** Tags resolved upstream and handed to the history. */
@@ -40,7 +44,7 @@ export interface TagWatcherOptions {
   store: Store;
   history: Pick<TagTracker, 'observe'>;
   /** The route for a recorded (upstream host, repository); undefined when that upstream is no longer configured. */
-  routeFor: (upstream: string, repository: string) => Route | undefined;
+  routeFor: (upstream: string, repository: string) => UpstreamRepository | undefined;
   /** Resolves a tag upstream now (no tag window, no stale answer); throws a RegistryError when it cannot. */
   resolve: WatchResolve;
   intervalSeconds: number;
@@ -63,7 +67,7 @@ export interface TagWatcherOptions {
   random?: () => number;
   onError?: (err: unknown, context: string, key?: TagKey) => void;
   /** After a check found a tag away from its approved digest (e.g. to drop the proxy's tag window for it). */
-  onMoved?: (key: TagKey, route: Route, decision: TagDecision) => void;
+  onMoved?: (key: TagKey, route: UpstreamRepository, decision: TagDecision) => void;
   /** After every scheduled pass, for a log line or metrics. */
   onPass?: (result: WatchPassResult) => void;
 }

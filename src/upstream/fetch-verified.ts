@@ -4,7 +4,7 @@ import { header } from '../oci/headers.js';
 import { declaredLength, firstHeader, requireOk, type UpstreamResponse } from './client.js';
 import { isAbortError, mapTransportError, type Subject } from './errors.js';
 import { BodyTooLargeError, readBounded, tooLargeFromUpstream } from './read-bounded.js';
-import type { Route } from './router.js';
+import type { UpstreamRepository } from './router.js';
 
 export interface VerifiedFetch {
   /** Upstream path, e.g. `/v2/library/app/manifests/sha256:...`. */
@@ -26,7 +26,7 @@ export interface VerifiedFetch {
  * bytes that do not match are never used, and the client gets a 502.
  */
 export async function fetchVerified(
-  route: Route,
+  route: UpstreamRepository,
   request: VerifiedFetch,
 ): Promise<{ bytes: Buffer; digest: string; headers: UpstreamResponse['headers'] }> {
   // Named in messages as people know it (the default upstream by its own host unless it is Docker Hub).

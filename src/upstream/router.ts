@@ -1,7 +1,8 @@
 import { RegistryError } from '../oci/errors.js';
 import type { UpstreamClient } from './client.js';
 
-export interface Route {
+/** A repository on one upstream: where a client's name routes to (`router.route(name, ns)`). */
+export interface UpstreamRepository {
   upstream: UpstreamClient;
   /** The repository name on the upstream (with `library/` added for Docker Hub's one-part names). */
   repository: string;
@@ -30,7 +31,7 @@ export class UpstreamRouter {
     return [this.options.defaultUpstream, ...this.byHost.values()];
   }
 
-  route(name: string, ns: string | undefined): Route {
+  route(name: string, ns: string | undefined): UpstreamRepository {
     if (ns !== undefined && ns !== '' && ns !== 'docker.io') {
       const upstream = this.byHost.get(ns);
       if (upstream === undefined) {

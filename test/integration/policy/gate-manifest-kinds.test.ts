@@ -10,7 +10,7 @@ import { parsePolicyFiles } from '../../../src/policy/loader/load.js';
 import { PolicyGate } from '../../../src/pull/judge-manifest.js';
 import type { Verdict } from '../../../src/pull/verdict.js';
 import { UpstreamClient } from '../../../src/upstream/client.js';
-import type { Route } from '../../../src/upstream/router.js';
+import type { UpstreamRepository } from '../../../src/upstream/router.js';
 import { fetchManifest, pushImage, putBlob, putManifest, testImages } from '../../helpers/images.js';
 import { type Registry, startRegistry } from '../../helpers/registry.js';
 
@@ -18,7 +18,7 @@ const REPO = 'acme/app';
 let upstream: Registry;
 let client: UpstreamClient;
 let manifests: ManifestService;
-let route: Route;
+let route: UpstreamRepository;
 const digests: Record<string, string> = {};
 
 function gateFor(yaml: string): PolicyGate {

@@ -2,7 +2,7 @@ import type { Describe } from '../../../src/tags/describer.js';
 import type { ImageDescription, PlatformDescription } from '../../../src/tags/description.js';
 import type { TagObservation } from '../../../src/tags/tracker.js';
 import { UpstreamClient } from '../../../src/upstream/client.js';
-import type { Route } from '../../../src/upstream/router.js';
+import type { UpstreamRepository } from '../../../src/upstream/router.js';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -15,7 +15,7 @@ export function digest(n: number): string {
  * A route whose upstream is never contacted: these tests drive TagHistory with descriptions they hold, the
  * registry-backed describer has its own test against the real registry.
  */
-export function offlineRoute(repository = 'library/app', host = 'registry.test'): Route {
+export function offlineRoute(repository = 'library/app', host = 'registry.test'): UpstreamRepository {
   const upstream = new UpstreamClient(
     { host, url: 'http://127.0.0.1:9', libraryPrefix: true, tagTtlSeconds: 0, credentials: undefined },
     { timeouts: { connectMs: 100, headersMs: 100, bodyMs: 100 } },
@@ -48,7 +48,7 @@ export function image(d: string, overrides: Partial<PlatformDescription> = {}): 
 /** A describe function over descriptions held in memory; unknown digests fail as an upstream 404 would. */
 export function describeFrom(images: Map<string, ImageDescription>): Describe & { calls: string[] } {
   const calls: string[] = [];
-  const fn = async (_route: Route, d: string) => {
+  const fn = async (_route: UpstreamRepository, d: string) => {
     calls.push(d);
     const found = images.get(d);
     if (found === undefined) throw new Error(`manifest ${d} unknown`);
@@ -57,6 +57,11 @@ export function describeFrom(images: Map<string, ImageDescription>): Describe & 
   return Object.assign(fn, { calls });
 }
 
-export function observation(route: Route, tag: string, d: string, mediaType = OCI_MANIFEST): TagObservation {
+export function observation(
+  route: UpstreamRepository,
+  tag: string,
+  d: string,
+  mediaType = OCI_MANIFEST,
+): TagObservation {
   return { route, name: route.repository, tag, digest: d, mediaType, source: 'upstream' };
 }

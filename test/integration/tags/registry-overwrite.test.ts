@@ -6,7 +6,7 @@ import { openStore, type Store } from '../../../src/store/open.js';
 import { createDescriber } from '../../../src/tags/describer.js';
 import { TagHistory } from '../../../src/tags/history.js';
 import type { UpstreamClient } from '../../../src/upstream/client.js';
-import type { Route } from '../../../src/upstream/router.js';
+import type { UpstreamRepository } from '../../../src/upstream/router.js';
 import {
   type ImageLayout,
   PLANTED_AWS_SECRET,
@@ -40,7 +40,7 @@ describe('a tag overwritten on the real registry between two resolutions', () =>
   });
 
   it('pins the old digest and opens an alert whose diff names what changed, env by name only', async () => {
-    const route: Route = { upstream, repository: 'library/web' };
+    const route: UpstreamRepository = { upstream, repository: 'library/web' };
     const describe = createDescriber({
       manifests,
       configs: new ConfigFetcher(1 << 20),
@@ -75,7 +75,7 @@ describe('a tag overwritten on the real registry between two resolutions', () =>
   });
 
   it('records the platform manifests of an index and treats a child resolution as the same image', async () => {
-    const route: Route = { upstream, repository: 'library/multi' };
+    const route: UpstreamRepository = { upstream, repository: 'library/multi' };
     const describe = createDescriber({
       manifests,
       configs: new ConfigFetcher(1 << 20),

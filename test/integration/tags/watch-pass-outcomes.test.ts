@@ -4,7 +4,7 @@ import { openStore, type Store } from '../../../src/store/open.js';
 import type { TagKey } from '../../../src/store/tag-store.js';
 import { TagHistory } from '../../../src/tags/history.js';
 import { TagWatcher } from '../../../src/tags/watch.js';
-import type { Route } from '../../../src/upstream/router.js';
+import type { UpstreamRepository } from '../../../src/upstream/router.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
 import { describeFrom, digest, image, OCI_MANIFEST, observation, offlineRoute } from './fixtures.js';
 
@@ -43,7 +43,7 @@ describe('one watch pass', () => {
       store,
       history,
       intervalSeconds: 60,
-      routeFor: (host, repository): Route | undefined =>
+      routeFor: (host, repository): UpstreamRepository | undefined =>
         host === route.upstream.host ? { upstream: route.upstream, repository } : undefined,
       resolve: async (r, tag) => {
         expect(r.repository).toBe('library/api');

@@ -3,7 +3,7 @@ import { RegistryError } from '../../../src/oci/errors.js';
 import { openStore, type Store } from '../../../src/store/open.js';
 import { TagHistory } from '../../../src/tags/history.js';
 import { TagWatcher } from '../../../src/tags/watch.js';
-import type { Route } from '../../../src/upstream/router.js';
+import type { UpstreamRepository } from '../../../src/upstream/router.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
 import { describeFrom, digest, image, OCI_MANIFEST, observation, offlineRoute } from './fixtures.js';
 
@@ -44,7 +44,7 @@ describe('a rate-limited upstream during watch passes', () => {
       intervalSeconds: 60,
       maxIntervalSeconds: 600,
       concurrency: 1,
-      routeFor: (host, repository): Route | undefined => {
+      routeFor: (host, repository): UpstreamRepository | undefined => {
         const upstream = [limited.upstream, other.upstream].find((u) => u.host === host);
         return upstream === undefined ? undefined : { upstream, repository };
       },
