@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { LRUCache } from 'lru-cache';
 import { sniffBlob } from '../cache/blob-sniff.js';
 import type { BlobStore } from '../cache/blob-store.js';
 import { DigestMismatchError, VerifyingStream } from '../cache/verifying-stream.js';
@@ -51,7 +52,7 @@ export class BlobService {
   private readonly screen: ConfigScreen | undefined;
   private readonly screenMaxBytes: number;
   /** Digest → whether its blob opens a JSON object (see isDocument). */
-  private readonly documents = new Map<string, boolean>();
+  private readonly documents = new LRUCache<string, boolean>({ max: MAX_REMEMBERED_KINDS });
 
   constructor(
     private readonly store: BlobStore,
@@ -218,13 +219,7 @@ export class BlobService {
     const known = this.documents.get(digest);
     if (known !== undefined && cached.verified) return known;
     const document = await startsLikeJson(cached.path);
-    if (cached.verified) {
-      if (this.documents.size >= MAX_REMEMBERED_KINDS) {
-        const oldest = this.documents.keys().next().value;
-        if (oldest !== undefined) this.documents.delete(oldest);
-      }
-      this.documents.set(digest, document);
-    }
+    if (cached.verified) this.documents.set(digest, document);
     return document;
   }
 

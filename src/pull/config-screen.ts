@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { evaluateStrictest, resolveStrictest, SCREENED_RULE_IDS } from '../policy/evaluate.js';
 import { configDocumentFacts } from '../policy/facts.js';
 import type { PolicySet } from '../policy/schema.js';
@@ -47,7 +48,13 @@ const VERDICT_TTL_MS = 60_000;
  * what the strictest reading refuses). Anything else that is not a config (layers, SBOMs, `{}`) passes.
  */
 export class ConfigScreen {
-  private readonly verdicts = new Map<string, { verdict: ScreenVerdict; until: number }>();
+  // Bounded and expiring on the screen's own clock (tests move it).
+  private readonly verdicts = new LRUCache<string, ScreenVerdict>({
+    max: MAX_ENTRIES,
+    ttl: VERDICT_TTL_MS,
+    ttlResolution: 0,
+    perf: { now: () => this.now().getTime() },
+  });
   private readonly allowed = new Set<string>();
   private readonly now: () => Date;
 
@@ -95,11 +102,10 @@ export class ConfigScreen {
     if (set === undefined) return PASS;
     const who = client === undefined ? '*' : ConfigScreen.clientKey(client);
     const key = `${set.version}|${route.upstream.host}/${route.repository}|${digest}|${who}`;
-    const now = this.now();
-    let verdict = this.cachedVerdict(key, now.getTime());
+    let verdict = this.verdicts.get(key);
     if (verdict === undefined) {
-      verdict = this.judge(set, route, digest, bytes, client, now);
-      this.remember(key, verdict, now.getTime());
+      verdict = this.judge(set, route, digest, bytes, client, this.now());
+      this.verdicts.set(key, verdict);
     }
     if (verdict.kind === 'pass' || client === undefined) return verdict;
     return (await this.isAllowed(route, digest, client, set.version)) ? PASS : verdict;
@@ -196,24 +202,6 @@ export class ConfigScreen {
       this.options.onError?.(err, 'failed to read config allowances');
       return false;
     }
-  }
-
-  private cachedVerdict(key: string, nowMs: number): ScreenVerdict | undefined {
-    const hit = this.verdicts.get(key);
-    if (hit === undefined) return undefined;
-    if (hit.until <= nowMs) {
-      this.verdicts.delete(key);
-      return undefined;
-    }
-    return hit.verdict;
-  }
-
-  private remember(key: string, verdict: ScreenVerdict, nowMs: number): void {
-    if (this.verdicts.size >= MAX_ENTRIES) {
-      const oldest = this.verdicts.keys().next().value;
-      if (oldest !== undefined) this.verdicts.delete(oldest);
-    }
-    this.verdicts.set(key, { verdict, until: nowMs + VERDICT_TTL_MS });
   }
 }
 
