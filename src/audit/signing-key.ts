@@ -42,12 +42,8 @@ export function loadSigningKey(file: string, dataDir: string): KeyLoad {
       problem: `is inside the data directory ${resolve(dataDir)}: keep the signing key outside it (whoever can write the data directory could then sign a rewritten log)`,
     };
   }
-  let pem: Buffer;
-  try {
-    pem = readFileSync(file);
-  } catch (err) {
-    return { ok: false, problem: `cannot be read (${errnoCode(err)})` };
-  }
+  const pem = readPem(file);
+  if (!Buffer.isBuffer(pem)) return pem;
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: pem, format: 'pem' });
@@ -69,12 +65,8 @@ export function loadSigningKey(file: string, dataDir: string): KeyLoad {
 
 /** Reads the public key a verifier trusts: a PEM public key (or a private key, whose public half is used). */
 export function loadPublicKey(file: string): KeyLoad {
-  let pem: Buffer;
-  try {
-    pem = readFileSync(file);
-  } catch (err) {
-    return { ok: false, problem: `cannot be read (${errnoCode(err)})` };
-  }
+  const pem = readPem(file);
+  if (!Buffer.isBuffer(pem)) return pem;
   let key: KeyObject;
   try {
     key = createPublicKey({ key: pem, format: 'pem' });
@@ -85,4 +77,13 @@ export function loadPublicKey(file: string): KeyLoad {
     return { ok: false, problem: `holds a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519` };
   }
   return { ok: true, key };
+}
+
+/** The key file's bytes, or the problem with reading it (its errno code only: never its content). */
+function readPem(file: string): Buffer | Extract<KeyLoad, { ok: false }> {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    return { ok: false, problem: `cannot be read (${errnoCode(err)})` };
+  }
 }

@@ -17,6 +17,29 @@ export function receiverId(url: string): string {
   return `r-${createHash('sha256').update(url).digest('hex').slice(0, 24)}`;
 }
 
+/** A new outbox row for one receiver: due now, never tried, unclaimed. */
+function pendingRow(
+  r: OutboxReceiver,
+  event: string,
+  at: string,
+  about: { alertId: number | null; payload: string | null },
+) {
+  return {
+    receiver: receiverId(r.url),
+    format: r.format,
+    event,
+    alert_id: about.alertId,
+    created_at: at,
+    attempts: 0,
+    next_attempt_at: at,
+    claimed_until: null,
+    claim_token: null,
+    delivered_at: null,
+    last_error: null,
+    payload: about.payload,
+  };
+}
+
 /** Enqueues one event for every receiver; a second enqueue of the same event for a receiver is ignored. */
 export async function enqueueEvent(
   db: Db,
@@ -28,22 +51,7 @@ export async function enqueueEvent(
   if (receivers.length === 0) return;
   await db
     .insertInto('outbox')
-    .values(
-      receivers.map((r) => ({
-        receiver: receiverId(r.url),
-        format: r.format,
-        event,
-        alert_id: alertId,
-        created_at: at,
-        attempts: 0,
-        next_attempt_at: at,
-        claimed_until: null,
-        claim_token: null,
-        delivered_at: null,
-        last_error: null,
-        payload: null,
-      })),
-    )
+    .values(receivers.map((r) => pendingRow(r, event, at, { alertId, payload: null })))
     .onConflict((oc) => oc.doNothing())
     .execute();
 }
@@ -104,22 +112,7 @@ export async function enqueuePayloadEvent(
   const body = JSON.stringify(payload);
   await db
     .insertInto('outbox')
-    .values(
-      receivers.map((r) => ({
-        receiver: receiverId(r.url),
-        format: r.format,
-        event,
-        alert_id: null,
-        created_at: at,
-        attempts: 0,
-        next_attempt_at: at,
-        claimed_until: null,
-        claim_token: null,
-        delivered_at: null,
-        last_error: null,
-        payload: body,
-      })),
-    )
+    .values(receivers.map((r) => pendingRow(r, event, at, { alertId: null, payload: body })))
     .execute();
 }
 
