@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { FileHandle } from 'node:fs/promises';
 import { open, rename, unlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { algorithmOf } from '../oci/digest.js';
 import { noteStreamed } from './memory.js';
 import { DigestMismatchError } from './verifying-stream.js';
 
@@ -192,7 +193,7 @@ export class BlobFill extends EventEmitter {
   }
 
   private async copy(body: Readable): Promise<void> {
-    const algorithm = this.digest.startsWith('sha512:') ? 'sha512' : 'sha256';
+    const algorithm = algorithmOf(this.digest);
     const hash = createHash(algorithm);
     const handle = this.handle;
     if (handle === undefined) throw new Error('fill has no file');

@@ -3,7 +3,6 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, statfs, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { RegistryError } from '../oci/errors.js';
 import { BlobFill, type OpenUpstreamBlob } from './blob-fill.js';
 import { noteStreamed } from './memory.js';
 
@@ -183,14 +182,7 @@ export class BlobStore {
     // Destroying an undici body emits an AbortError: nobody reads it any more, so it is not an unhandled 'error'.
     blob.body.on('error', () => {});
     blob.body.destroy();
-    throw new RegistryError('UNAVAILABLE', 'the blob cache has no room for this blob', {
-      status: 503,
-      detail: {
-        cache: 'disk full',
-        freeBytes: free,
-        ...(blob.size !== undefined ? { blobBytes: blob.size } : {}),
-      },
-    });
+    throw new CacheFullError(free, blob.size);
   }
 
   private async evict(): Promise<void> {
@@ -216,5 +208,16 @@ export class BlobStore {
   private pathFor(digest: string): string {
     const colon = digest.indexOf(':');
     return join(this.dir, 'blobs', digest.slice(0, colon), digest.slice(colon + 1));
+  }
+}
+
+/** The cache's disk has no room for a blob before its first byte: the client is told 503, nothing was sent. */
+export class CacheFullError extends Error {
+  constructor(
+    readonly freeBytes: number,
+    readonly blobBytes: number | undefined,
+  ) {
+    super('the blob cache has no room for this blob');
+    this.name = 'CacheFullError';
   }
 }

@@ -1,6 +1,5 @@
 import { LRUCache } from 'lru-cache';
 import type { Digest } from '../oci/digest.js';
-import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
 import { type ManifestBytes, parseManifest } from '../oci/manifest.js';
 
@@ -8,6 +7,7 @@ export type { ManifestBytes };
 
 import { baseMediaType, isImageManifestMediaType, isIndexMediaType } from '../oci/media-types.js';
 import { declaredLength, firstHeader, requireOk } from '../upstream/client.js';
+import { UpstreamError } from '../upstream/errors.js';
 import { fetchVerified } from '../upstream/fetch-verified.js';
 import type { UpstreamRepository } from '../upstream/router.js';
 import { Coalescer } from './coalesce.js';
@@ -78,7 +78,7 @@ export class ManifestService {
       try {
         resolution = await this.headTag(route, tag, accept, shared);
       } catch (err) {
-        if (!(err instanceof RegistryError) || !isUpstreamOutage(err)) throw err;
+        if (!(err instanceof UpstreamError) || !err.outage) throw err;
         const known =
           this.lastKnown.get(key) ??
           (await this.options
@@ -191,11 +191,10 @@ export class ManifestService {
       // Never served, never cached: whatever it is (a login page, a schema 1 manifest, a blob), pullgate cannot
       // judge it, and a client might read it as an image we did not judge.
       const host = route.upstream.host;
-      throw new RegistryError(
-        'UNAVAILABLE',
+      throw new UpstreamError(
+        'bad-answer',
         `upstream ${host} answered with something that is not a manifest pullgate understands (${parsed.why})`,
         {
-          status: 502,
           detail: {
             upstream: host,
             reference,
@@ -206,8 +205,4 @@ export class ManifestService {
     }
     return { digest, mediaType: parsed.mediaType, bytes };
   }
-}
-
-function isUpstreamOutage(err: RegistryError): boolean {
-  return err.code === 'UNAVAILABLE' || err.code === 'TOOMANYREQUESTS';
 }

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { algorithmOf } from '../oci/digest.js';
 
 export class DigestMismatchError extends Error {
   constructor(
@@ -25,7 +26,7 @@ export class VerifyingStream extends Transform {
     private readonly onMismatch?: (actual: string) => void,
   ) {
     super();
-    this.hash = createHash(expected.startsWith('sha512:') ? 'sha512' : 'sha256');
+    this.hash = createHash(algorithmOf(expected));
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { BaseState } from '../policy/rules/index.js';
+import { UpstreamError } from '../upstream/errors.js';
 import { type CliIo, defaultPolicyDir, processIo } from './io.js';
 
 const usage = `usage: pullgate evaluate (--config FILE|- | IMAGE) [options]
@@ -131,7 +132,9 @@ export async function runEvaluate(argv: string[], io: CliIo = processIo): Promis
       fetched = await fetchImageConfigs(ref, access);
     } catch (err) {
       // A registry on plain HTTP answers the TLS handshake with garbage, which reads as "unreachable".
-      const unreachable = (err as { code?: unknown } | null)?.code === 'UNAVAILABLE';
+      const unreachable =
+        err instanceof UpstreamError &&
+        (err.failure === 'unreachable' || err.failure === 'bad-answer' || err.failure === 'timeout');
       const hint =
         unreachable && values.insecure !== true ? ` (if ${ref.host} serves plain HTTP, add --insecure)` : '';
       throw new BadInput(

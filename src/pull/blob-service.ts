@@ -5,16 +5,16 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LRUCache } from 'lru-cache';
 import { sniffBlob } from '../cache/blob-sniff.js';
-import type { BlobStore } from '../cache/blob-store.js';
+import { type BlobStore, CacheFullError } from '../cache/blob-store.js';
 import { DigestMismatchError, VerifyingStream } from '../cache/verifying-stream.js';
-import { type Digest, digestOf } from '../oci/digest.js';
-import { RegistryError } from '../oci/errors.js';
+import { algorithmOf, type Digest, digestOf } from '../oci/digest.js';
 import { header } from '../oci/headers.js';
 import { parseRange } from '../oci/range.js';
 import { declaredLength, requireOk } from '../upstream/client.js';
-import { mapTransportError } from '../upstream/errors.js';
+import { mapTransportError, UpstreamError } from '../upstream/errors.js';
 import type { UpstreamRepository } from '../upstream/router.js';
 import type { ConfigScreen, ScreenClient, ScreenVerdict } from './config-screen.js';
+import { BlobRefusedError, RangeNotSatisfiableError } from './errors.js';
 
 export interface BlobAnswer {
   status: 200 | 206;
@@ -127,7 +127,7 @@ export class BlobService {
     const range = size === undefined ? ({ kind: 'none' } as const) : parseRange(rangeHeader, size);
     if (range.kind === 'unsatisfiable') {
       whole.destroy();
-      throw unsatisfiable(size ?? 0);
+      throw new RangeNotSatisfiableError(size ?? 0);
     }
     if (range.kind === 'range') {
       const partial = fill.createReader(range.start, range.end);
@@ -196,7 +196,7 @@ export class BlobService {
     source: 'cache' | 'upstream',
   ): BlobAnswer {
     const range = parseRange(rangeHeader, bytes.length);
-    if (range.kind === 'unsatisfiable') throw unsatisfiable(bytes.length);
+    if (range.kind === 'unsatisfiable') throw new RangeNotSatisfiableError(bytes.length);
     if (range.kind === 'range') {
       const part = Readable.from([bytes.subarray(range.start, range.end + 1)]);
       return this.partial(part, range.start, range.end, bytes.length, source);
@@ -252,8 +252,8 @@ export class BlobService {
       }
     }
     const range = parseRange(rangeHeader, cached.size);
-    if (range.kind === 'unsatisfiable') throw unsatisfiable(cached.size);
-    const algorithm = digest.startsWith('sha512:') ? 'sha512' : 'sha256';
+    if (range.kind === 'unsatisfiable') throw new RangeNotSatisfiableError(cached.size);
+    const algorithm = algorithmOf(digest);
     if (range.kind === 'range') {
       // A part cannot be checked on its own: a file not known to be intact is hashed whole first (once).
       if (!cached.verified && !(await this.verifyWhole(digest, cached.path, algorithm))) return undefined;
@@ -328,26 +328,6 @@ export class BlobService {
   }
 }
 
-/** A blob the config screen refused: the client's answer, and the verdict the decision log records. */
-export class BlobRefusedError extends RegistryError {
-  constructor(
-    readonly digest: Digest,
-    readonly verdict: Extract<ScreenVerdict, { kind: 'refuse' }>,
-    /** Where the refused bytes came from, for the decision record. */
-    readonly source: 'cache' | 'upstream',
-  ) {
-    super('DENIED', verdict.message, {
-      detail: {
-        digest: digest.value,
-        findings: verdict.findings.map((f) =>
-          f.key === undefined ? { rule: f.rule } : { rule: f.rule, key: f.key },
-        ),
-      },
-    });
-    this.name = 'BlobRefusedError';
-  }
-}
-
 /** Whether a cached file's first significant byte opens a JSON object (a possible image config). */
 async function startsLikeJson(path: string): Promise<boolean> {
   let handle: FileHandle | undefined;
@@ -365,13 +345,6 @@ async function startsLikeJson(path: string): Promise<boolean> {
   } finally {
     await handle?.close().catch(() => undefined);
   }
-}
-
-function unsatisfiable(size: number): RegistryError {
-  return new RegistryError('SIZE_INVALID', 'requested range not satisfiable', {
-    status: 416,
-    headers: { [header.contentRange]: `bytes */${size}` },
-  });
 }
 
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -398,24 +371,25 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
  * has its connection cut instead (the status line is long gone).
  */
 function blobFillFailure(err: Error, upstream: string): Error {
-  if (err instanceof RegistryError || err instanceof ScreenedBlob) return err;
+  if (err instanceof UpstreamError || err instanceof CacheFullError || err instanceof ScreenedBlob)
+    return err;
   if (err instanceof DigestMismatchError) {
-    return new RegistryError(
-      'UNAVAILABLE',
+    return new UpstreamError(
+      'bad-answer',
       `upstream ${upstream} sent a blob that does not match its digest`,
       {
-        status: 502,
+        subject: 'blob',
         detail: { upstream, expected: err.expected, actual: err.actual },
         cause: err,
       },
     );
   }
   if ((err as { code?: unknown }).code !== undefined) return mapTransportError(err, upstream);
-  return new RegistryError(
-    'UNAVAILABLE',
+  return new UpstreamError(
+    'bad-answer',
     `upstream ${upstream} failed while sending the blob: ${err.message}`,
     {
-      status: 502,
+      subject: 'blob',
       detail: { upstream },
       cause: err,
     },

@@ -1,6 +1,7 @@
 import type { Digest } from '../oci/digest.js';
 import type { UpstreamRepository } from '../upstream/router.js';
-import { type BlobAnswer, BlobRefusedError, type BlobService } from './blob-service.js';
+import type { BlobAnswer, BlobService } from './blob-service.js';
+import { BlobRefusedError } from './errors.js';
 import type { DecisionRecorder } from './record-decision.js';
 
 export interface BlobPull {

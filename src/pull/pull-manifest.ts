@@ -5,6 +5,7 @@ import { RegistryError } from '../oci/errors.js';
 import { defaultManifestAccept, mediaType } from '../oci/media-types.js';
 import { type Reference, referenceString } from '../oci/reference.js';
 import type { TagEvent, TagObservation, TagTracker } from '../tags/tracker.js';
+import { UpstreamError } from '../upstream/errors.js';
 import type { UpstreamRepository } from '../upstream/router.js';
 import { InvalidUpstreamDigestError, PullUnavailableError } from './errors.js';
 import type { DecisionRecorder } from './record-decision.js';
@@ -202,7 +203,8 @@ async function observeTag(
   try {
     return await deps.tags.observe(observation, signal);
   } catch (err) {
-    if (err instanceof RegistryError || signal.aborted) throw err;
+    // An upstream's own failure (or a bad reference) is that, not a broken store.
+    if (err instanceof UpstreamError || err instanceof RegistryError || signal.aborted) throw err;
     pull.log.error({ err }, 'failed to read the tag history');
     throw new PullUnavailableError(
       'tag-history',

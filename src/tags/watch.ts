@@ -1,10 +1,8 @@
 import type { ManifestService } from '../cache/manifest-service.js';
-import { RegistryError } from '../oci/errors.js';
-import { header } from '../oci/headers.js';
 import { defaultManifestAccept } from '../oci/media-types.js';
 import type { Store } from '../store/open.js';
 import { type TagKey, TagStore, type WatchedTag } from '../store/tag-store.js';
-import { isAbortError } from '../upstream/errors.js';
+import { isAbortError, UpstreamError } from '../upstream/errors.js';
 import type { UpstreamRepository } from '../upstream/router.js';
 import type { TagDecision, TagTracker } from './tracker.js';
 import {
@@ -45,7 +43,7 @@ export interface TagWatcherOptions {
   history: Pick<TagTracker, 'observe'>;
   /** The route for a recorded (upstream host, repository); undefined when that upstream is no longer configured. */
   routeFor: (upstream: string, repository: string) => UpstreamRepository | undefined;
-  /** Resolves a tag upstream now (no tag window, no stale answer); throws a RegistryError when it cannot. */
+  /** Resolves a tag upstream now (no tag window, no stale answer); throws an UpstreamError when it cannot. */
   resolve: WatchResolve;
   intervalSeconds: number;
   /** Checks in flight at once, over all upstreams. Default 4. */
@@ -90,8 +88,8 @@ function toKey(t: WatchedTag): TagKey {
   return { upstream: t.upstream, repository: t.repository, tag: t.tag };
 }
 
-function isRateLimit(err: unknown): err is RegistryError {
-  return err instanceof RegistryError && err.code === 'TOOMANYREQUESTS';
+function isRateLimit(err: unknown): err is UpstreamError {
+  return err instanceof UpstreamError && err.failure === 'rate-limited';
 }
 
 /**
@@ -252,7 +250,7 @@ export class TagWatcher {
     return 'moved';
   }
 
-  private onRateLimited(upstream: string, err: RegistryError, limitedThisPass: Set<string>): void {
+  private onRateLimited(upstream: string, err: UpstreamError, limitedThisPass: Set<string>): void {
     // Several checks in flight may all be refused; the upstream's interval doubles once per pass, not per answer.
     if (limitedThisPass.has(upstream)) return;
     limitedThisPass.add(upstream);
@@ -264,7 +262,7 @@ export class TagWatcher {
         nowMs,
         intervalMs: this.intervalMs,
         maxIntervalMs: Math.max(this.intervalMs, maxIntervalSeconds * 1000),
-        retryAfterMs: parseRetryAfterMs(err.headers[header.retryAfter], nowMs),
+        retryAfterMs: parseRetryAfterMs(err.retryAfter, nowMs),
         jitter: this.options.jitter ?? 0.2,
         random: this.random(),
       }),

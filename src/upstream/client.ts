@@ -3,11 +3,10 @@ import NodeCache from 'node-cache';
 import { Agent, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { UpstreamConfig } from '../config/config.js';
-import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
 import { userAgent } from '../version.js';
 import { type Challenge, parseChallenge, pullScope } from './challenge.js';
-import { mapTransportError, mapUpstreamStatus, type Subject } from './errors.js';
+import { mapTransportError, mapUpstreamStatus, type Subject, UpstreamError } from './errors.js';
 
 export interface UpstreamRequest {
   method: 'GET' | 'HEAD';
@@ -60,8 +59,8 @@ export function firstHeader(value: string | string[] | undefined): string | unde
 }
 
 /**
- * Unless the upstream answered 200: drains the body (so the connection is reused) and throws the OCI error a
- * client sees for that status, a 429's Retry-After kept.
+ * Unless the upstream answered 200: drains the body (so the connection is reused) and throws what that status
+ * means for the subject, a 429's Retry-After kept.
  */
 export async function requireOk(res: UpstreamResponse, subject: Subject, host: string): Promise<void> {
   if (res.status === 200) return;
@@ -77,8 +76,8 @@ export function declaredLength(headers: UpstreamResponse['headers']): number | u
 
 /**
  * One upstream registry: a connection pool, its authentication (anonymous Bearer tokens as Docker Hub hands
- * out, Basic, or tokens obtained with credentials) and its token cache. Answers raw HTTP responses; mapping
- * statuses to OCI errors is the caller's, since only it knows whether a 404 meant a manifest or a blob.
+ * out, Basic, or tokens obtained with credentials) and its token cache. Answers raw HTTP responses; saying what a
+ * status means is the caller's (requireOk), since only it knows whether a 404 meant a manifest or a blob.
  */
 export class UpstreamClient {
   /** The key clients, policies and records use (`docker.io` for the default upstream). */
@@ -183,9 +182,7 @@ export class UpstreamClient {
     try {
       url = new URL(realm);
     } catch {
-      throw new RegistryError('UNAVAILABLE', `upstream ${this.name} sent an unusable token realm`, {
-        status: 502,
-      });
+      throw new UpstreamError('bad-answer', `upstream ${this.name} sent an unusable token realm`);
     }
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     if (scope) url.searchParams.set('scope', scope);
@@ -210,28 +207,18 @@ export class UpstreamClient {
     if (res.statusCode !== 200) {
       await res.body.dump();
       if (res.statusCode === 401 || res.statusCode === 403) {
-        throw new RegistryError(
-          'UNAUTHORIZED',
+        throw new UpstreamError(
+          'unauthorized',
           `upstream ${this.name} token service refused pullgate's credentials`,
-          {
-            detail: { upstream: this.name, status: res.statusCode },
-          },
+          { detail: { upstream: this.name, status: res.statusCode } },
         );
       }
-      throw new RegistryError(
-        'UNAVAILABLE',
-        `upstream ${this.name} token service answered ${res.statusCode}`,
-        {
-          status: 502,
-        },
-      );
+      throw new UpstreamError('bad-answer', `upstream ${this.name} token service answered ${res.statusCode}`);
     }
     const parsed = tokenResponseSchema.safeParse(await res.body.json().catch(() => undefined));
     const token = parsed.success ? (parsed.data.token ?? parsed.data.access_token) : undefined;
     if (!parsed.success || !token) {
-      throw new RegistryError('UNAVAILABLE', `upstream ${this.name} token service sent no token`, {
-        status: 502,
-      });
+      throw new UpstreamError('bad-answer', `upstream ${this.name} token service sent no token`);
     }
     const seconds = parsed.data.expires_in ?? defaultTokenSeconds;
     // Renew a little early so a token never expires between the cache hit and the upstream's check.
@@ -276,9 +263,7 @@ export class UpstreamClient {
       const location = firstHeader(response.headers[header.location]);
       await response.body.dump();
       if (location === undefined) {
-        throw new RegistryError('UNAVAILABLE', `upstream ${this.name} redirected without a location`, {
-          status: 502,
-        });
+        throw new UpstreamError('bad-answer', `upstream ${this.name} redirected without a location`);
       }
       const target = new URL(location, base);
       base = target.href;
@@ -286,9 +271,7 @@ export class UpstreamClient {
       // never the upstream token.
       response = await this.send(target.origin, target.pathname + target.search, req, undefined);
     }
-    throw new RegistryError('UNAVAILABLE', `upstream ${this.name} redirected too many times`, {
-      status: 502,
-    });
+    throw new UpstreamError('bad-answer', `upstream ${this.name} redirected too many times`);
   }
 
   private record(method: string, status: number | 'error', started: number): void {

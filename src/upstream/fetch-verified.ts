@@ -1,8 +1,7 @@
 import { algorithmOf, digestOf } from '../oci/digest.js';
-import { RegistryError } from '../oci/errors.js';
 import { header } from '../oci/headers.js';
 import { declaredLength, firstHeader, requireOk, type UpstreamResponse } from './client.js';
-import { isAbortError, mapTransportError, type Subject } from './errors.js';
+import { isAbortError, mapTransportError, type Subject, UpstreamError } from './errors.js';
 import { BodyTooLargeError, readBounded, tooLargeFromUpstream } from './read-bounded.js';
 import type { UpstreamRepository } from './router.js';
 
@@ -53,11 +52,10 @@ export async function fetchVerified(
   const claimed = request.expected ?? firstHeader(res.headers[header.dockerContentDigest]);
   const actual = digestOf(bytes, claimed === undefined ? 'sha256' : algorithmOf(claimed));
   if (claimed !== undefined && actual !== claimed) {
-    throw new RegistryError(
-      'UNAVAILABLE',
+    throw new UpstreamError(
+      'bad-answer',
       `upstream ${host} sent ${request.what} bytes that do not match their digest`,
       {
-        status: 502,
         detail: { upstream: host, expected: claimed, actual },
       },
     );

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { RegistryError } from '../oci/errors.js';
+import { UpstreamError } from './errors.js';
 
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {
@@ -28,13 +28,10 @@ export async function readBounded(body: Readable, limit: number, declaredLength?
   return Buffer.concat(chunks, total);
 }
 
-export function tooLargeFromUpstream(what: string, limit: number, upstream: string): RegistryError {
-  return new RegistryError(
-    'UNAVAILABLE',
+export function tooLargeFromUpstream(what: string, limit: number, upstream: string): UpstreamError {
+  return new UpstreamError(
+    'bad-answer',
     `upstream ${what} is larger than pullgate's ${limit / 1024 / 1024} MiB limit`,
-    {
-      status: 502,
-      detail: { upstream },
-    },
+    { detail: { upstream } },
   );
 }

@@ -1,5 +1,5 @@
-import { RegistryError } from '../oci/errors.js';
 import type { UpstreamClient } from './client.js';
+import { UpstreamError } from './errors.js';
 
 /** A repository on one upstream: where a client's name routes to (`router.route(name, ns)`). */
 export interface UpstreamRepository {
@@ -35,7 +35,7 @@ export class UpstreamRouter {
     if (ns !== undefined && ns !== '' && ns !== 'docker.io') {
       const upstream = this.byHost.get(ns);
       if (upstream === undefined) {
-        throw new RegistryError('NAME_UNKNOWN', `no upstream is configured for registry ${ns}`, {
+        throw new UpstreamError('unknown-registry', `no upstream is configured for registry ${ns}`, {
           detail: { ns },
         });
       }

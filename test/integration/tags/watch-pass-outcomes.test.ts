@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryError } from '../../../src/oci/errors.js';
 import { openStore, type Store } from '../../../src/store/open.js';
 import type { TagKey } from '../../../src/store/tag-store.js';
 import { TagHistory } from '../../../src/tags/history.js';
 import { TagWatcher } from '../../../src/tags/watch.js';
+import { UpstreamError } from '../../../src/upstream/errors.js';
 import type { UpstreamRepository } from '../../../src/upstream/router.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
 import { describeFrom, digest, image, OCI_MANIFEST, observation, offlineRoute } from './fixtures.js';
@@ -48,7 +48,7 @@ describe('one watch pass', () => {
       resolve: async (r, tag) => {
         expect(r.repository).toBe('library/api');
         if (tag === '2.0.0') return { digest: b, mediaType: OCI_MANIFEST };
-        if (tag === '3.0.0') throw new RegistryError('UNAVAILABLE', 'upstream registry.test answered 500');
+        if (tag === '3.0.0') throw new UpstreamError('bad-answer', 'upstream registry.test answered 500');
         return { digest: a, mediaType: OCI_MANIFEST };
       },
       onError: (_err, context, key) => errors.push({ context, key }),

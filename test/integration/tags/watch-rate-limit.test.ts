@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryError } from '../../../src/oci/errors.js';
 import { openStore, type Store } from '../../../src/store/open.js';
 import { TagHistory } from '../../../src/tags/history.js';
 import { TagWatcher } from '../../../src/tags/watch.js';
+import { UpstreamError } from '../../../src/upstream/errors.js';
 import type { UpstreamRepository } from '../../../src/upstream/router.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
 import { describeFrom, digest, image, OCI_MANIFEST, observation, offlineRoute } from './fixtures.js';
@@ -51,8 +51,8 @@ describe('a rate-limited upstream during watch passes', () => {
       resolve: async (route, tag) => {
         asked.push(`${route.upstream.host}:${tag}`);
         if (route.upstream.host === limited.upstream.host && answer429) {
-          throw new RegistryError('TOOMANYREQUESTS', 'upstream limited.example is rate limiting pulls', {
-            headers: { 'retry-after': '300' },
+          throw new UpstreamError('rate-limited', 'upstream limited.example is rate limiting pulls', {
+            retryAfter: '300',
           });
         }
         return { digest: a, mediaType: OCI_MANIFEST };

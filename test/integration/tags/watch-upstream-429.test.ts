@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestService } from '../../../src/cache/manifest-service.js';
-import { RegistryError } from '../../../src/oci/errors.js';
 import { openStore, type Store } from '../../../src/store/open.js';
 import { TagHistory } from '../../../src/tags/history.js';
 import { TagWatcher, upstreamTagResolver } from '../../../src/tags/watch.js';
 import type { UpstreamClient } from '../../../src/upstream/client.js';
+import { UpstreamError } from '../../../src/upstream/errors.js';
 import { type FaultServer, startFaultServer } from '../../helpers/fault-server.js';
 import { makeTempDir, type TempDir } from '../../helpers/tmp.js';
 import { upstreamServices } from '../../helpers/upstream-services.js';
@@ -64,8 +64,8 @@ describe('the watcher against an upstream that answers 429', () => {
     expect(await watcher.runOnce()).toEqual({ checked: 0, moved: 0, errors: 1, skipped: 1 });
     expect(server.requests).toHaveLength(1);
     expect(server.requests[0]).toMatch(/^HEAD \/v2\/library\/web\/manifests\/5\.0\.[01]$/);
-    expect(errors[0]).toBeInstanceOf(RegistryError);
-    expect(errors[0]).toMatchObject({ code: 'TOOMANYREQUESTS' });
+    expect(errors[0]).toBeInstanceOf(UpstreamError);
+    expect(errors[0]).toMatchObject({ failure: 'rate-limited' });
     expect(watcher.backoffFor('hub.test')).toEqual({ multiplier: 2, blockedUntilMs: now + 120_000 });
 
     expect(await watcher.runOnce()).toEqual({ checked: 0, moved: 0, errors: 0, skipped: 2 });
