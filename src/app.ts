@@ -22,7 +22,7 @@ import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { clientErrorResponse, sendRegistryError } from './routes/registry-error-handler.js';
 import { consoleRoutes } from './routes/ui/index.js';
-import { v2Routes } from './routes/v2.js';
+import { v2Routes } from './routes/v2/index.js';
 import { Outbox, TagStore } from './store/index.js';
 import { SessionStore } from './store/session-store.js';
 import { TokenStore } from './store/token-store.js';
