@@ -18,6 +18,13 @@ export interface UpstreamBlob {
   describeFailure?: (err: Error) => Error;
 }
 
+/** What the fill knows of one reader: whether it would take the chunk at an offset now, and whether it is full. */
+interface Tap {
+  levelAt(offset: number): boolean;
+  /** Its last push was refused (its buffer reached the high-water mark) and it has not asked for more since. */
+  full: boolean;
+}
+
 export type OpenUpstreamBlob = (signal: AbortSignal) => Promise<UpstreamBlob>;
 
 type FillState = 'opening' | 'filling' | 'done' | 'failed';
@@ -29,6 +36,10 @@ const readChunkBytes = 64 * 1024;
 // How much of the upstream may wait in memory while a file write is in flight: enough that the upstream socket
 // keeps flowing during a write, bounded so a fill's memory stays small whatever the blob size.
 const pendingWriteBytes = 1024 * 1024;
+// How far a level reader may trail the fastest one and still be handed the upstream's chunks. The chunks are the
+// same buffers for every reader, so this bounds how long they live (they must die before the young generation is
+// collected, see memory.ts), not a copy per reader.
+const levelLagBytes = 1024 * 1024;
 
 /**
  * One upstream read of one blob, written to a temp file while it is hashed; every client that wants the blob
@@ -45,6 +56,9 @@ export class BlobFill extends EventEmitter {
   private state: FillState = 'opening';
   private error: Error | undefined;
   private readers = 0;
+  /** Readers that take the upstream's chunks as they arrive, while they keep level with it (see createReader). */
+  private readonly taps = new Set<Tap>();
+  private wakeFill: (() => void) | undefined;
   private handle: FileHandle | undefined;
   private describeFailure: ((err: Error) => Error) | undefined;
   private readonly controller = new AbortController();
@@ -107,10 +121,16 @@ export class BlobFill extends EventEmitter {
     let position = start;
     let pumping = false;
     let released = false;
+    const tap: Tap = {
+      full: false,
+      levelAt: (offset) => end === undefined && !pumping && !reader.destroyed && position === offset,
+    };
     const release = () => {
       if (released) return;
       released = true;
       this.readers--;
+      this.taps.delete(tap);
+      this.demand();
       this.off('progress', wake);
       this.off('chunk', onChunk);
       if (this.readers === 0 && (this.state === 'filling' || this.state === 'opening')) {
@@ -121,7 +141,9 @@ export class BlobFill extends EventEmitter {
     };
     const reader = new Readable({
       highWaterMark: readChunkBytes,
-      read() {
+      read: () => {
+        tap.full = false;
+        this.demand();
         void pump();
       },
       destroy(err, callback) {
@@ -136,20 +158,22 @@ export class BlobFill extends EventEmitter {
       void pump();
     };
     this.on('progress', wake);
-    // A reader that keeps up gets the upstream's chunks as they arrive, instead of reading them back from the
-    // file: half the copying and garbage on the cold path. One that falls behind (its buffer is full) catches up
-    // from the file at its own pace, and takes chunks again once it is level.
+    // A reader level with the upstream takes its chunks as they arrive instead of reading them back from the file,
+    // and the fill waits for the fastest such reader (see awaitDemand): a single stream is one pipe from the
+    // upstream socket to the client's, its chunks dying young. Readers a little slower than the fastest keep taking
+    // the same chunks (shared, not copied) until levelLagBytes wait in their buffer; beyond that a reader falls
+    // behind and catches up from the file at its own pace, taking chunks again once it is level.
     const onChunk = (chunk: Buffer, offset: number) => {
-      if (end !== undefined || pumping || reader.destroyed || offset !== position) return;
-      if (reader.readableLength >= readChunkBytes) return;
+      if (!tap.levelAt(offset) || reader.readableLength >= levelLagBytes) return;
       // The last byte of a blob of known size still waits for the digest (see available()).
       const limit = this.size !== undefined ? this.size - 1 : Number.POSITIVE_INFINITY;
       const take = Math.min(chunk.length, limit - offset);
       if (take <= 0) return;
       position += take;
-      reader.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+      if (!reader.push(take === chunk.length ? chunk : chunk.subarray(0, take))) tap.full = true;
     };
     this.on('chunk', onChunk);
+    this.taps.add(tap);
     const pump = async () => {
       if (pumping || reader.destroyed) return;
       pumping = true;
@@ -183,6 +207,34 @@ export class BlobFill extends EventEmitter {
       }
     };
     return reader;
+  }
+
+  /** A reader wants more, or left: the fill may read on if it was waiting for one (awaitDemand). */
+  private demand(): void {
+    const wake = this.wakeFill;
+    this.wakeFill = undefined;
+    wake?.();
+  }
+
+  /**
+   * Waits while every reader level with the upstream has a full buffer: the upstream is read no faster than the
+   * fastest client takes it, as a pipe would, instead of running ahead into the file for that client to read back
+   * (a thread-pool round trip and a new buffer per chunk). Readers behind, on the file, never hold the fill up;
+   * with none level the fill runs at the upstream's pace.
+   */
+  private async awaitDemand(): Promise<void> {
+    for (;;) {
+      let waiting = false;
+      for (const tap of this.taps) {
+        if (!tap.levelAt(this.received)) continue;
+        if (!tap.full) return;
+        waiting = true;
+      }
+      if (!waiting || this.controller.signal.aborted) return;
+      await new Promise<void>((resolve) => {
+        this.wakeFill = resolve;
+      });
+    }
   }
 
   /** Bytes a reader may take now: all of a verified fill, else what is written, less the held-back last byte. */
@@ -240,6 +292,7 @@ export class BlobFill extends EventEmitter {
         // A write that fails (ENOSPC) while the loop waits for the next chunk has nobody awaiting it yet: mark it
         // handled here; the failure still reaches the fill through the next `await writing`.
         writing.catch(() => undefined);
+        await this.awaitDemand();
       }
       await writing;
       await flush();
@@ -261,11 +314,12 @@ export class BlobFill extends EventEmitter {
   private async fail(err: Error): Promise<void> {
     // A fill stopped because its last reader left has nobody to tell; anything else is the upstream's doing.
     const error = this.controller.signal.aborted ? err : (this.describeFailure?.(err) ?? err);
+    // The bytes go before anyone is told: a reader that sees the failure finds nothing of the blob left on disk.
+    await unlink(this.tmpPath).catch(() => {});
     this.error = error;
     this.state = 'failed';
     this.rejectReady(error);
     this.emit('progress');
-    await unlink(this.tmpPath).catch(() => {});
   }
 
   private async maybeClose(): Promise<void> {

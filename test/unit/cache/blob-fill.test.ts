@@ -84,6 +84,34 @@ describe('BlobFill', () => {
     expect((await all).equals(bytes)).toBe(true);
   });
 
+  it('reads the upstream no faster than its one reader takes the bytes', async () => {
+    const bytes = randomBytes(blobBytes);
+    const upstream = new PassThrough();
+    const fill = startFill(sha256(bytes), upstream, blobBytes);
+    const reader = fill.createReader();
+    const sent = send(upstream, bytes);
+    // Nobody reads yet: the fill stops once the reader's buffer is full, instead of filling the file ahead of it.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fill.written).toBeLessThan(1024 * 1024);
+    const all = collect(reader, []);
+    await sent;
+    upstream.end();
+    expect((await all).equals(bytes)).toBe(true);
+  });
+
+  it('does not let a reader that stops reading hold back another', async () => {
+    const bytes = randomBytes(blobBytes);
+    const upstream = new PassThrough();
+    const fill = startFill(sha256(bytes), upstream, blobBytes);
+    const stalled = fill.createReader();
+    const moving = collect(fill.createReader(), []);
+    await send(upstream, bytes);
+    upstream.end();
+    expect((await moving).equals(bytes)).toBe(true);
+    // The stalled one catches up from the file when it reads again.
+    expect((await collect(stalled, [])).equals(bytes)).toBe(true);
+  });
+
   it('fails its readers on a digest mismatch and caches nothing', async () => {
     const bytes = randomBytes(blobBytes);
     const upstream = new PassThrough();
