@@ -36,10 +36,10 @@ const readChunkBytes = 64 * 1024;
 // How much of the upstream may wait in memory while a file write is in flight: enough that the upstream socket
 // keeps flowing during a write, bounded so a fill's memory stays small whatever the blob size.
 const pendingWriteBytes = 1024 * 1024;
-// How far a level reader may trail the fastest one and still be handed the upstream's chunks. The chunks are the
-// same buffers for every reader, so this bounds how long they live (they must die before the young generation is
-// collected, see memory.ts), not a copy per reader.
-const levelLagBytes = 1024 * 1024;
+// The upstream's latest chunks, kept for readers a little behind the fastest: they take these same buffers (shared,
+// not copied) instead of reading the bytes back from the file. It bounds how long a chunk lives after it arrives, so
+// chunks still die before the young generation is next collected (every 4 MiB streamed, see memory.ts).
+const windowBytes = 1024 * 1024;
 
 /**
  * One upstream read of one blob, written to a temp file while it is hashed; every client that wants the blob
@@ -59,6 +59,9 @@ export class BlobFill extends EventEmitter {
   /** Readers that take the upstream's chunks as they arrive, while they keep level with it (see createReader). */
   private readonly taps = new Set<Tap>();
   private wakeFill: (() => void) | undefined;
+  /** The latest chunks from the upstream, oldest first: bytes [windowStart, received). */
+  private window: Buffer[] = [];
+  private windowStart = 0;
   private handle: FileHandle | undefined;
   private describeFailure: ((err: Error) => Error) | undefined;
   private readonly controller = new AbortController();
@@ -132,7 +135,6 @@ export class BlobFill extends EventEmitter {
       this.taps.delete(tap);
       this.demand();
       this.off('progress', wake);
-      this.off('chunk', onChunk);
       if (this.readers === 0 && (this.state === 'filling' || this.state === 'opening')) {
         // The last client left: nobody wants these bytes, so the upstream read stops (and nothing is cached).
         this.controller.abort(new Error('every client disconnected'));
@@ -158,22 +160,11 @@ export class BlobFill extends EventEmitter {
       void pump();
     };
     this.on('progress', wake);
-    // A reader level with the upstream takes its chunks as they arrive instead of reading them back from the file,
-    // and the fill waits for the fastest such reader (see awaitDemand): a single stream is one pipe from the
-    // upstream socket to the client's, its chunks dying young. Readers a little slower than the fastest keep taking
-    // the same chunks (shared, not copied) until levelLagBytes wait in their buffer; beyond that a reader falls
-    // behind and catches up from the file at its own pace, taking chunks again once it is level.
-    const onChunk = (chunk: Buffer, offset: number) => {
-      if (!tap.levelAt(offset) || reader.readableLength >= levelLagBytes) return;
-      // The last byte of a blob of known size still waits for the digest (see available()).
-      const limit = this.size !== undefined ? this.size - 1 : Number.POSITIVE_INFINITY;
-      const take = Math.min(chunk.length, limit - offset);
-      if (take <= 0) return;
-      position += take;
-      if (!reader.push(take === chunk.length ? chunk : chunk.subarray(0, take))) tap.full = true;
-    };
-    this.on('chunk', onChunk);
     this.taps.add(tap);
+    // A reader level with the upstream takes each chunk as it arrives (the fill waits for the fastest such reader,
+    // see awaitDemand): a single stream is one pipe from the upstream socket to the client's. A reader behind by
+    // less than the window takes the same chunks from memory; one further behind catches up from the file at its
+    // own pace. A full reader takes nothing until it asks for more (read()), so its buffer stays bounded.
     const pump = async () => {
       if (pumping || reader.destroyed) return;
       pumping = true;
@@ -190,6 +181,13 @@ export class BlobFill extends EventEmitter {
             release();
             return;
           }
+          if (tap.full) return; // wait for read()
+          const inMemory = this.fromWindow(position, last + 1);
+          if (inMemory !== undefined) {
+            position += inMemory.length;
+            if (!reader.push(inMemory)) tap.full = true;
+            continue;
+          }
           const available = this.available();
           if (position >= available || this.handle === undefined) return; // wait for 'progress'
           const length = Math.min(readChunkBytes, available - position, last - position + 1);
@@ -198,7 +196,7 @@ export class BlobFill extends EventEmitter {
           if (reader.destroyed) return;
           position += bytesRead;
           noteStreamed(bytesRead);
-          if (!reader.push(bytesRead === length ? buffer : buffer.subarray(0, bytesRead))) return;
+          if (!reader.push(bytesRead === length ? buffer : buffer.subarray(0, bytesRead))) tap.full = true;
         }
       } catch (err) {
         reader.destroy(err instanceof Error ? err : new Error(String(err)));
@@ -235,6 +233,44 @@ export class BlobFill extends EventEmitter {
         this.wakeFill = resolve;
       });
     }
+  }
+
+  /** Keeps a chunk just received in the window, dropping the oldest beyond windowBytes. */
+  private remember(chunk: Buffer): void {
+    this.window.push(chunk);
+    let kept = this.received - this.windowStart;
+    for (;;) {
+      const oldest = this.window[0];
+      if (oldest === undefined || kept - oldest.length < windowBytes) return;
+      this.window.shift();
+      this.windowStart += oldest.length;
+      kept -= oldest.length;
+    }
+  }
+
+  private forgetWindow(): void {
+    this.window = [];
+    this.windowStart = this.received;
+  }
+
+  /**
+   * The bytes from `position` to the end of their chunk (and before `limit`) if they are still in the window, but
+   * never the held-back last byte of a blob of known size that is not yet verified (see available()).
+   */
+  private fromWindow(position: number, limit: number): Buffer | undefined {
+    const heldBack = this.size !== undefined ? this.size - 1 : Number.POSITIVE_INFINITY;
+    const end = Math.min(limit, this.received, heldBack);
+    if (position < this.windowStart || position >= end) return undefined;
+    let at = this.windowStart;
+    for (const chunk of this.window) {
+      if (position < at + chunk.length) {
+        const from = position - at;
+        const to = Math.min(chunk.length, end - at);
+        return from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to);
+      }
+      at += chunk.length;
+    }
+    return undefined;
   }
 
   /** Bytes a reader may take now: all of a verified fill, else what is written, less the held-back last byte. */
@@ -279,9 +315,9 @@ export class BlobFill extends EventEmitter {
         if (this.size !== undefined && this.written + pendingBytes > this.size) {
           throw new Error('upstream sent more bytes than its Content-Length');
         }
-        const offset = this.received;
         this.received += buf.length;
-        this.emit('chunk', buf, offset);
+        this.remember(buf);
+        this.emit('progress');
         if (pendingBytes >= pendingWriteBytes) {
           // Backpressure: at most one write in flight and pendingWriteBytes waiting, however fast the upstream.
           await writing;
@@ -306,6 +342,8 @@ export class BlobFill extends EventEmitter {
     const actual = `${algorithm}:${hash.digest('hex')}`;
     if (actual !== this.digest) throw new DigestMismatchError(this.digest, actual);
     await rename(this.tmpPath, this.finalPath);
+    // Every byte is in the file now; readers behind take the rest from there.
+    this.forgetWindow();
     this.state = 'done';
     this.onCommitted(this.written);
     this.emit('progress');
@@ -316,6 +354,7 @@ export class BlobFill extends EventEmitter {
     const error = this.controller.signal.aborted ? err : (this.describeFailure?.(err) ?? err);
     // The bytes go before anyone is told: a reader that sees the failure finds nothing of the blob left on disk.
     await unlink(this.tmpPath).catch(() => {});
+    this.forgetWindow();
     this.error = error;
     this.state = 'failed';
     this.rejectReady(error);

@@ -112,6 +112,21 @@ describe('BlobFill', () => {
     expect((await collect(stalled, [])).equals(bytes)).toBe(true);
   });
 
+  it('gives a range inside the bytes just received exactly those bytes, before the upstream ends', async () => {
+    const bytes = randomBytes(blobBytes);
+    const upstream = new PassThrough();
+    const fill = startFill(sha256(bytes), upstream, blobBytes);
+    const whole = collect(fill.createReader(), []);
+    await send(upstream, bytes.subarray(0, 1024 * 1024));
+    await waitUntil(() => fill.written === 1024 * 1024, { what: 'the first MiB' });
+    // Starts and ends inside chunks, not on their edges.
+    const range = await collect(fill.createReader(100_001, 900_000), []);
+    expect(range.equals(bytes.subarray(100_001, 900_001))).toBe(true);
+    await send(upstream, bytes.subarray(1024 * 1024));
+    upstream.end();
+    expect((await whole).equals(bytes)).toBe(true);
+  });
+
   it('fails its readers on a digest mismatch and caches nothing', async () => {
     const bytes = randomBytes(blobBytes);
     const upstream = new PassThrough();
