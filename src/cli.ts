@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve': {
       // A process-wide GC setting for blob streaming, so it belongs to the process, not to a module (issue 16).
-      const { collectWhileStreaming } = await import('./cache/memory.js');
+      const { collectWhileStreaming } = await import('./cli/young-gc.js');
       collectWhileStreaming();
       const { serve } = await import('./server.js');
       await serve();

@@ -4,7 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { open, rename, unlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { algorithmOf } from '../oci/digest.js';
-import { noteStreamed } from './memory.js';
+import { noteStreamed } from './streamed.js';
 import { DigestMismatchError } from './verifying-stream.js';
 
 export interface UpstreamBlob {

@@ -4,7 +4,7 @@ import { mkdir, readdir, rename, rm, stat, statfs, unlink, utimes, writeFile } f
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BlobFill, type OpenUpstreamBlob } from './blob-fill.js';
-import { noteStreamed } from './memory.js';
+import { noteStreamed } from './streamed.js';
 
 interface IndexEntry {
   size: number;

@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { onStreamed } from '../cache/streamed.js';
 
 /**
  * Streaming a blob allocates a buffer per chunk (the upstream socket's reads, a lagging reader's file reads). They
@@ -17,31 +18,28 @@ import { runInNewContext } from 'node:vm';
  * raised the peak. What bounds the peak under load is when V8 frees dead buffers' backing stores, not what is live:
  * the heap stays near 30 MB.
  *
- * Process-wide, so the process entry turns it on (`pullgate serve`, src/cli.ts); an app built in-process (tests)
- * streams without it.
+ * Process-wide, so it lives with the process entry, which turns it on (`pullgate serve`, src/cli.ts); the cache
+ * only reports the bytes it streams (src/cache/streamed.ts), and an app built in-process (tests) streams without
+ * it. The figures above are from before issue 16's paced fill; not measured again since.
  */
 type Gc = (options?: { type: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void;
 
-let collect: Gc | undefined;
+const collectEveryBytes = 4 * 1024 * 1024;
 
 /** Called once by the process entry: from now on, every collectEveryBytes streamed asks for a scavenge. */
 export function collectWhileStreaming(): void {
+  let collect: Gc;
   try {
     setFlagsFromString('--expose-gc');
     collect = runInNewContext('gc') as Gc;
   } catch {
-    collect = undefined;
+    return;
   }
-}
-
-const collectEveryBytes = 4 * 1024 * 1024;
-let sinceCollection = 0;
-
-/** Counts bytes of short-lived stream buffers; now and then collects the young generation. */
-export function noteStreamed(bytes: number): void {
-  if (collect === undefined) return;
-  sinceCollection += bytes;
-  if (sinceCollection < collectEveryBytes) return;
-  sinceCollection = 0;
-  collect({ type: 'minor' });
+  let sinceCollection = 0;
+  onStreamed((bytes) => {
+    sinceCollection += bytes;
+    if (sinceCollection < collectEveryBytes) return;
+    sinceCollection = 0;
+    collect({ type: 'minor' });
+  });
 }
