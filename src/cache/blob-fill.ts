@@ -38,7 +38,7 @@ const readChunkBytes = 64 * 1024;
 const pendingWriteBytes = 1024 * 1024;
 // The upstream's latest chunks, kept for readers a little behind the fastest: they take these same buffers (shared,
 // not copied) instead of reading the bytes back from the file. It bounds how long a chunk lives after it arrives, so
-// chunks still die before the young generation is next collected (every 4 MiB streamed, see memory.ts).
+// chunks still die before the young generation is next collected (every 4 MiB streamed, see src/cli/young-gc.ts).
 const windowBytes = 1024 * 1024;
 
 /**
@@ -56,7 +56,7 @@ export class BlobFill extends EventEmitter {
   private state: FillState = 'opening';
   private error: Error | undefined;
   private readers = 0;
-  /** Readers that take the upstream's chunks as they arrive, while they keep level with it (see createReader). */
+  /** Every reader, as the fill sees it when deciding whether to read on (see awaitDemand). */
   private readonly taps = new Set<Tap>();
   private wakeFill: (() => void) | undefined;
   /** The latest chunks from the upstream, oldest first: bytes [windowStart, received). */
@@ -258,8 +258,7 @@ export class BlobFill extends EventEmitter {
    * never the held-back last byte of a blob of known size that is not yet verified (see available()).
    */
   private fromWindow(position: number, limit: number): Buffer | undefined {
-    const heldBack = this.size !== undefined ? this.size - 1 : Number.POSITIVE_INFINITY;
-    const end = Math.min(limit, this.received, heldBack);
+    const end = Math.min(limit, this.releasable(this.received));
     if (position < this.windowStart || position >= end) return undefined;
     let at = this.windowStart;
     for (const chunk of this.window) {
@@ -273,11 +272,18 @@ export class BlobFill extends EventEmitter {
     return undefined;
   }
 
-  /** Bytes a reader may take now: all of a verified fill, else what is written, less the held-back last byte. */
+  /** Bytes a reader may take from the file now: all of a verified fill, else what is written, less the last byte. */
   private available(): number {
-    if (this.state === 'done') return this.written;
-    if (this.size !== undefined) return Math.min(this.written, this.size - 1);
-    return this.written;
+    return this.releasable(this.written);
+  }
+
+  /**
+   * Of the first `bytes` the fill holds, how many a reader may have: all once the fill is verified; before that,
+   * never the last byte of a blob of known size, so no client completes a transfer before the digest is checked.
+   */
+  private releasable(bytes: number): number {
+    if (this.state === 'done' || this.size === undefined) return bytes;
+    return Math.min(bytes, this.size - 1);
   }
 
   private async copy(body: Readable): Promise<void> {
@@ -352,9 +358,10 @@ export class BlobFill extends EventEmitter {
   private async fail(err: Error): Promise<void> {
     // A fill stopped because its last reader left has nobody to tell; anything else is the upstream's doing.
     const error = this.controller.signal.aborted ? err : (this.describeFailure?.(err) ?? err);
-    // The bytes go before anyone is told: a reader that sees the failure finds nothing of the blob left on disk.
-    await unlink(this.tmpPath).catch(() => {});
+    // The bytes go before anyone is told: a reader that sees the failure finds nothing of the blob left on disk, and
+    // none is handed from memory meanwhile.
     this.forgetWindow();
+    await unlink(this.tmpPath).catch(() => {});
     this.error = error;
     this.state = 'failed';
     this.rejectReady(error);

@@ -9,7 +9,7 @@ type StreamedListener = (bytes: number) => void;
 let listener: StreamedListener | undefined;
 
 /** Called once by the process entry. */
-export function onStreamed(next: StreamedListener | undefined): void {
+export function onStreamed(next: StreamedListener): void {
   listener = next;
 }
 
