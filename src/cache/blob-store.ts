@@ -14,10 +14,20 @@ interface IndexEntry {
   /**
    * The file's mtime when its bytes were last hashed and found right (by the fill that wrote it, or by a full
    * read). A file whose mtime still matches is served without hashing again; any write to it changes the mtime,
-   * so a file changed on disk is verified (and, if wrong, discarded) before it is served again.
+   * so a file changed on disk is verified (and, if wrong, discarded) before it is served again. Whole
+   * milliseconds (see mtimeKey).
    */
   verifiedMtimeMs?: number;
 }
+
+// The mtime as verification compares it: whole milliseconds. The LRU touch (utimes) cannot put back a fresh file's
+// sub-millisecond mtime, so compared exactly, the first warm hit's touch made every verified blob count as changed,
+// and the next read hashed all of it again.
+const mtimeKey = (mtimeMs: number): number => Math.trunc(mtimeMs);
+// The mtime the touch writes back: exactly its whole millisecond. utimes takes seconds as a double and the kernel
+// keeps whole microseconds, truncated, so `ms / 1000` lands a microsecond below its millisecond about half the time
+// (and each touch would move it down); half a microsecond above lands on it.
+const touchedMtime = (mtimeMs: number): number => mtimeKey(mtimeMs) / 1000 + 5e-7;
 
 export interface CachedBlob {
   path: string;
@@ -71,7 +81,7 @@ export class BlobStore {
   /**
    * Like lookup, for serving: tells whether the file is unchanged since it was verified, and marks it used on
    * disk — one stat per hit. The atime carries LRU order across restarts (init() reads it back); the mtime is
-   * kept, since it is what tells a verified file from a changed one.
+   * kept (to the millisecond, see mtimeKey), since it is what tells a verified file from a changed one.
    */
   async lookupVerified(digest: string): Promise<CachedBlob | undefined> {
     const found = this.lookup(digest);
@@ -82,15 +92,15 @@ export class BlobStore {
       await this.discard(digest);
       return undefined;
     }
-    void utimes(found.path, new Date(), info.mtime).catch(() => {});
-    return { ...found, verified: info.size === entry.size && info.mtimeMs === entry.verifiedMtimeMs };
+    void utimes(found.path, new Date(), touchedMtime(info.mtimeMs)).catch(() => {});
+    return { ...found, verified: info.size === entry.size && mtimeKey(info.mtimeMs) === entry.verifiedMtimeMs };
   }
 
   /** Records that a full read hashed the file and found it right. */
   async markVerified(digest: string): Promise<void> {
     const entry = this.index.get(digest);
     const info = await stat(this.pathFor(digest)).catch(() => undefined);
-    if (entry !== undefined && info !== undefined) entry.verifiedMtimeMs = info.mtimeMs;
+    if (entry !== undefined && info !== undefined) entry.verifiedMtimeMs = mtimeKey(info.mtimeMs);
   }
 
   /** A stream of a cached blob's bytes; the blob is protected from eviction until the stream closes. */
