@@ -93,7 +93,10 @@ export class BlobStore {
       return undefined;
     }
     void utimes(found.path, new Date(), touchedMtime(info.mtimeMs)).catch(() => {});
-    return { ...found, verified: info.size === entry.size && mtimeKey(info.mtimeMs) === entry.verifiedMtimeMs };
+    return {
+      ...found,
+      verified: info.size === entry.size && mtimeKey(info.mtimeMs) === entry.verifiedMtimeMs,
+    };
   }
 
   /** Records that a full read hashed the file and found it right. */
