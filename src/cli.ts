@@ -29,9 +29,11 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve': {
-      // A process-wide GC setting for blob streaming, so it belongs to the process, not to a module (issue 16).
+      // Process-wide settings for blob streaming's memory, so they belong to the process, not to a module (issue 16).
       const { collectWhileStreaming } = await import('./cli/young-gc.js');
       collectWhileStreaming();
+      const { keepWasmBaseline } = await import('./cli/wasm-baseline.js');
+      keepWasmBaseline();
       const { serve } = await import('./server.js');
       await serve();
       return -1;
