@@ -9,7 +9,8 @@ import { setFlagsFromString } from 'node:v8';
  * of a cold stream. One cold 1 GiB stream on a fresh process, 2 or 3 rounds each: 146–153 MiB peak before,
  * 110–114 MiB with `--liftoff-only` on the command line, 114–116 MiB with it set here, at the same speed (176–215
  * against 183–211 MB/s; the parser only frames the body, and pullgate's incoming requests are parsed by Node's
- * native llhttp, not this one). A container memory limit has to cover the peak, not the steady state.
+ * native llhttp, not this one). The cost: the parser's share of a cold stream's main-thread time went from 2% to 9%
+ * (`npm run bench -- --profile blob-cold`). A container memory limit has to cover the peak, not the steady state.
  *
  * Must run before undici's first request compiles the parser; process-wide, so it belongs to the process entry
  * (`pullgate serve`, src/cli.ts), like the GC setting in young-gc.ts.
