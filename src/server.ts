@@ -19,7 +19,7 @@ export async function serve(config?: Config): Promise<void> {
     throw err;
   }
   const app = await buildApp(resolved);
-  closeWithGrace(
+  const grace = closeWithGrace(
     {
       delay: resolved.drainSeconds * 1000,
       logger: false,
@@ -41,5 +41,17 @@ export async function serve(config?: Config): Promise<void> {
       app.log.info('stopped');
     },
   );
-  await app.listen({ host: resolved.listen.host, port: resolved.listen.port });
+  const { host, port } = resolved.listen;
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    // A start-up failure, not a shutdown: left to close-with-grace, the process logged a clean drain and exited 0,
+    // so a supervisor saw a clean stop and a readiness loop waited on (or passed against) whatever holds the port.
+    grace.uninstall();
+    process.stderr.write(
+      `pullgate: cannot listen on ${host}:${port}: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  }
 }
