@@ -250,7 +250,11 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDependenc
         const next = (request.query as { next?: unknown }).next;
         return send(
           reply,
-          loginPage(ctx(request, reply), { next: typeof next === 'string' ? safeNext(next) : '' }),
+          // Said before anyone types a password: without a users file no login can succeed (the POST refuses too).
+          loginPage(ctx(request, reply), {
+            next: typeof next === 'string' ? safeNext(next) : '',
+            noUsers: !deps.users.configured,
+          }),
         );
       });
       ui.post('/login', { preHandler: [perAddress, ui.csrfProtection] }, async (request, reply) => {
