@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { adminToken, apiMessage, callAdmin } from './admin-client.js';
+import { defaultServerUrl, serverHelp } from './server-url.js';
 
 const usage = `usage:
   pullgate tokens create --name NAME [--role viewer|reviewer|admin] [--expires DAYS] [--json]
@@ -11,7 +12,7 @@ when it is created; the server keeps only its hash. Default role reviewer, defau
 Managing tokens needs the admin role: PULLGATE_TOKEN of an admin, or the break-glass PULLGATE_ADMIN_TOKEN.
 
 options:
-  --server URL   the pullgate server (default $PULLGATE_SERVER or http://127.0.0.1:5000)
+${serverHelp}
 `;
 
 interface Io {
@@ -52,7 +53,8 @@ export async function runTokens(argv: string[], io: Io = defaultIo): Promise<num
     (sub === undefined ? io.err : io.out)(usage);
     return sub === undefined ? 2 : 0;
   }
-  const server = values.server ?? io.env.PULLGATE_SERVER ?? 'http://127.0.0.1:5000';
+  // The same lookup as the other admin commands, so the environment that finds the server for them finds it here.
+  const server = values.server ?? defaultServerUrl(io.env);
   const token = adminToken(io.env);
   let result: Awaited<ReturnType<typeof callAdmin>>;
   try {
@@ -91,7 +93,10 @@ export async function runTokens(argv: string[], io: Io = defaultIo): Promise<num
         return 2;
     }
   } catch (err) {
-    io.err(`pullgate: could not reach the server: ${err instanceof Error ? err.message : String(err)}\n`);
+    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    io.err(
+      `pullgate: could not reach the server at ${originOf(server)}: ${err instanceof Error ? err.message : String(err)}${cause}\n`,
+    );
     return 1;
   }
   if (result.status < 200 || result.status >= 300) {
@@ -139,4 +144,13 @@ function parse(argv: string[]) {
     },
   });
   return { sub: sub === 'help' || sub === '--help' || sub === '-h' ? 'help' : sub, values, positionals };
+}
+
+/** A server URL as an error message may show it: scheme, host and port only (never credentials or a path). */
+function originOf(server: string): string {
+  try {
+    return new URL(server).origin;
+  } catch {
+    return '(not a URL)';
+  }
 }

@@ -131,4 +131,14 @@ describe('personal API tokens on the admin API and the CLI', () => {
     clock = new Date('2026-03-03T10:00:01Z');
     expect((await app.inject({ method: 'GET', url: '/admin/alerts', headers })).statusCode).toBe(401);
   });
+  it('finds the server from PULLGATE_LISTEN without --server, as the other admin commands do', async () => {
+    let out = '';
+    const code = await runTokens(['list', '--json'], {
+      out: (t) => (out += t),
+      err: () => undefined,
+      env: { PULLGATE_ADMIN_TOKEN: BREAK_GLASS, PULLGATE_LISTEN: new URL(server).host },
+    });
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toHaveProperty('tokens');
+  });
 });
