@@ -211,6 +211,7 @@ export class ChainVerifier {
     if (this.gap !== undefined) {
       const gap = this.gap;
       this.gap = undefined;
+      this.uncountGapRecord();
       if (record.seq <= gap.seq) {
         return this.fail(
           'reordered',
@@ -273,7 +274,17 @@ export class ChainVerifier {
     const gap = this.gap;
     if (gap === undefined) return undefined;
     this.gap = undefined;
+    this.uncountGapRecord();
     return this.gapBreak(gap);
+  }
+
+  /**
+   * The record after a gap was counted when it was read, before the gap was decided; every decided gap is a break,
+   * and that record's link to its missing predecessor was never verified, so it is not among the records verified
+   * before the break.
+   */
+  private uncountGapRecord(): void {
+    this.count--;
   }
 
   private gapBreak(gap: Gap): ChainBreak {

@@ -317,5 +317,7 @@ export function formatVerifyReport(report: VerifyReport): string {
     return lines.join('\n');
   }
   const seq = report.seq === undefined ? '' : ` (record ${report.seq})`;
-  return `broken: ${report.problem} at ${report.file} line ${report.line}${seq}: ${report.message}\n${report.records} records verified ${where} before the break`;
+  // Line 0: the problem is with a file as a whole (a checkpoint, a log cut at its end), not one of its lines.
+  const line = report.line > 0 ? ` line ${report.line}` : '';
+  return `broken: ${report.problem} at ${report.file}${line}${seq}: ${report.message}\n${report.records} records verified ${where} before the break`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seal } from '../../../src/audit/chain.js';
+import { ChainVerifier, seal } from '../../../src/audit/chain.js';
 import { type ChainHead, GENESIS_HEAD, verifyLines } from '../../../src/audit/index.js';
 
 const TIME = '2024-01-01T00:00:00.000Z';
@@ -58,6 +58,19 @@ describe('verifyLines', () => {
     const lines = chain(5);
     lines.splice(2, 1);
     expect(verifyLines(asFile(lines))).toMatchObject({ ok: false, problem: 'deleted', line: 3, seq: 3 });
+  });
+
+  it('counts only the records before a deleted one as verified, not the record after the gap', () => {
+    const lines = chain(7);
+    lines.splice(4, 1); // record 5 deleted: records 1-4 verify, record 6 cannot (its predecessor is gone)
+    const verifier = new ChainVerifier();
+    let out: ReturnType<ChainVerifier['push']> | undefined;
+    for (const [i, line] of lines.entries()) {
+      out = verifier.push(line, { file: 'f', line: i + 1 });
+      if ('ok' in out) break;
+    }
+    expect(out).toMatchObject({ ok: false, problem: 'deleted', seq: 5 });
+    expect(verifier.verified).toBe(4);
   });
 
   it('reports a gap on the last line as deleted (decided at the end of input)', () => {
