@@ -52,3 +52,21 @@ export function apiMessage(result: ApiResult): string {
   }
   return typeof b === 'string' && b !== '' ? b.slice(0, 500) : `HTTP ${result.status}`;
 }
+
+/**
+ * What a command says when its request got no answer: the fetch error and its cause (undici puts the socket's error
+ * there, e.g. ECONNREFUSED), and the server's origin when the command knows it — never credentials or a path.
+ */
+export function unreachableMessage(err: unknown, server?: string): string {
+  const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+  const at = server === undefined ? '' : ` at ${originOf(server)}`;
+  return `pullgate: could not reach the server${at}: ${err instanceof Error ? err.message : String(err)}${cause}\n`;
+}
+
+function originOf(server: string): string {
+  try {
+    return new URL(server).origin;
+  } catch {
+    return '(not a URL)';
+  }
+}

@@ -1,7 +1,13 @@
 import { parseArgs } from 'node:util';
 import type { AlertView } from '../tags/alert-view.js';
 import type { TagHistoryView } from '../tags/history.js';
-import { type ApiResult, adminToken, apiMessage, callAdmin as call } from './admin-client.js';
+import {
+  type ApiResult,
+  adminToken,
+  apiMessage,
+  callAdmin as call,
+  unreachableMessage,
+} from './admin-client.js';
 import { defaultServerUrl, serverHelp, tokenHint } from './server-url.js';
 
 const usage = `usage:
@@ -214,10 +220,7 @@ async function guarded(argv: string[], io: Io): Promise<number> {
       io.err(`pullgate: ${err.message}\n${usage}`);
       return 2;
     }
-    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-    io.err(
-      `pullgate: could not reach the server: ${err instanceof Error ? err.message : String(err)}${cause}\n`,
-    );
+    io.err(unreachableMessage(err));
     return 1;
   }
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { adminToken, apiMessage, callAdmin } from './admin-client.js';
+import { adminToken, apiMessage, callAdmin, unreachableMessage } from './admin-client.js';
 import { defaultServerUrl, serverHelp } from './server-url.js';
 
 const usage = `usage:
@@ -93,10 +93,7 @@ export async function runTokens(argv: string[], io: Io = defaultIo): Promise<num
         return 2;
     }
   } catch (err) {
-    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-    io.err(
-      `pullgate: could not reach the server at ${originOf(server)}: ${err instanceof Error ? err.message : String(err)}${cause}\n`,
-    );
+    io.err(unreachableMessage(err, server));
     return 1;
   }
   if (result.status < 200 || result.status >= 300) {
@@ -144,13 +141,4 @@ function parse(argv: string[]) {
     },
   });
   return { sub: sub === 'help' || sub === '--help' || sub === '-h' ? 'help' : sub, values, positionals };
-}
-
-/** A server URL as an error message may show it: scheme, host and port only (never credentials or a path). */
-function originOf(server: string): string {
-  try {
-    return new URL(server).origin;
-  } catch {
-    return '(not a URL)';
-  }
 }
