@@ -208,10 +208,8 @@ export class ChainVerifier {
         )
       );
     }
-    if (this.gap !== undefined) {
-      const gap = this.gap;
-      this.gap = undefined;
-      this.uncountGapRecord();
+    const gap = this.takeGap();
+    if (gap !== undefined) {
       if (record.seq <= gap.seq) {
         return this.fail(
           'reordered',
@@ -271,20 +269,21 @@ export class ChainVerifier {
   }
 
   private resolveGap(): ChainBreak | undefined {
-    const gap = this.gap;
-    if (gap === undefined) return undefined;
-    this.gap = undefined;
-    this.uncountGapRecord();
-    return this.gapBreak(gap);
+    const gap = this.takeGap();
+    return gap === undefined ? undefined : this.gapBreak(gap);
   }
 
   /**
-   * The record after a gap was counted when it was read, before the gap was decided; every decided gap is a break,
-   * and that record's link to its missing predecessor was never verified, so it is not among the records verified
-   * before the break.
+   * The undecided gap, if any, now being decided. The record after it was counted when it was read; every decided
+   * gap is a break, and that record's link to its missing predecessor was never verified, so it stops counting as
+   * verified before the break.
    */
-  private uncountGapRecord(): void {
+  private takeGap(): Gap | undefined {
+    const gap = this.gap;
+    if (gap === undefined) return undefined;
+    this.gap = undefined;
     this.count--;
+    return gap;
   }
 
   private gapBreak(gap: Gap): ChainBreak {
